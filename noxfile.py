@@ -1,0 +1,70 @@
+"""kube-zookeeper's sessions; `nox -l` is the menu. The logic lives in tools/."""
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "validate", "tests"]
+
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-q", "-e", spec)
+
+
+@nox.session(python=PYTHON)
+def render(session: nox.Session) -> None:
+    """Render every overlay and chart profile to build/."""
+    _install(session)
+    session.run("python", "-m", "tools.render", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def validate(session: nox.Session) -> None:
+    """Render, kubeconform every profile against Kubernetes 1.25..newest, policy rules, chart parity."""
+    _install(session)
+    session.run("python", "-m", "tools.validate", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def policy(session: nox.Session) -> None:
+    """Run the policy rules over the rendered profiles (-- --format json|junit)."""
+    _install(session)
+    session.run("python", "-m", "tools.policy", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite (pytest; posargs pass through)."""
+    _install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff, yamllint, shellcheck (and hadolint when present)."""
+    _install(session, "lint")
+    session.run("python", "-m", "tools.lint", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: validate cold and warm, policy pass, image and ensemble timings."""
+    _install(session)
+    session.run("python", "-m", "tools.bench", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def image(session: nox.Session) -> None:
+    """Build the ZooKeeper image with podman or docker."""
+    _install(session)
+    session.run("python", "-m", "tools.image", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def smoke(session: nox.Session) -> None:
+    """Deploy a real ensemble and run the tutorial's checks (-- --target local|kind|minikube|openshift|current)."""
+    _install(session)
+    session.run("python", "-m", "tools.smoke", *session.posargs)

@@ -1,0 +1,66 @@
+"""Render every profile to build/<profile>.yaml: all of them or none (nothing half-written on failure)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from tools import REPO_ROOT, helm, kustomize
+from tools.errors import UserError, cli
+from tools.profiles import Profile, select
+from tools.run import CommandError
+
+BUILD_DIR = REPO_ROOT / "build"
+HELM_RELEASE = "zk"
+
+
+def render(profile: Profile) -> str:
+    """The profile's manifests as one multi-document YAML string."""
+    try:
+        if profile.source == "overlay":
+            return kustomize.build(profile.path)
+        values = [] if profile.env == "default" else [profile.path]
+        return helm.template(profile.root / "chart", release=HELM_RELEASE, values=values)
+    except CommandError as exc:
+        output = (exc.result.stderr or exc.result.stdout).strip()
+        raise UserError(f"{profile.name}: rendering {profile.path} failed:\n{output}") from None
+
+
+def output_path(profile: Profile, build_dir: Path = BUILD_DIR) -> Path:
+    return build_dir / f"{profile.name}.yaml"
+
+
+def render_all(profiles: list[Profile], build_dir: Path = BUILD_DIR) -> dict[Profile, Path]:
+    """Render every profile first, then move the files into place; on any failure build_dir is untouched."""
+    rendered = {profile: render(profile) for profile in profiles}
+    build_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=build_dir))
+    try:
+        for profile, text in rendered.items():
+            (staging / f"{profile.name}.yaml").write_text(text)
+        paths = {}
+        for profile in rendered:
+            target = output_path(profile, build_dir)
+            os.replace(staging / target.name, target)
+            paths[profile] = target
+        return paths
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="render", description=__doc__)
+    parser.add_argument("profiles", nargs="*", help="profile names (default: all)")
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    args = parser.parse_args(argv)
+    for profile, path in render_all(select(args.profiles), args.build_dir).items():
+        print(f"{profile.name:22} -> {os.path.relpath(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
