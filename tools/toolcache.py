@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from tools import versions
@@ -46,11 +48,20 @@ def ensure(name: str) -> str:
             f"{name} {version} is needed and Go is not installed to build it; "
             f"install Go, or put {name} {version} on PATH"
         )
-    tmp_dir = target_dir.with_name(target_dir.name + ".partial")
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
-    print(f"installing {name} {version} with go install (once, into {target_dir})", flush=True)
-    run([go, "install", f"{module}@{version}"], env={"GOBIN": str(tmp_dir), "CGO_ENABLED": "0"}, timeout=1800)
-    shutil.rmtree(target_dir, ignore_errors=True)
-    tmp_dir.rename(target_dir)
+    target_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(target_dir.parent / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one install at a time, across processes
+        if not binary.exists():
+            _go_install(go, module, version, target_dir)
     return str(binary)
+
+
+def _go_install(go: str, module: str, version: str, target_dir: Path) -> None:
+    """`go install` into a temporary directory, then move it into place: no half-installed binary."""
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", dir=target_dir.parent))
+    try:
+        print(f"installing {target_dir.name} with go install (once, into {target_dir})", flush=True)
+        run([go, "install", f"{module}@{version}"], env={"GOBIN": str(tmp_dir), "CGO_ENABLED": "0"}, timeout=1800)
+        tmp_dir.rename(target_dir)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)

@@ -1,0 +1,122 @@
+"""`nox -s validate`: render every profile, kubeconform it against every Kubernetes version, run the policy rules
+and the chart/overlay parity check. Exit 0 only when all pass."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from tools import schemas
+from tools.errors import UserError, cli
+from tools.kubeconform import Outcome, kubeconform, validate
+from tools.profiles import Profile, select
+from tools.render import BUILD_DIR, render_all
+
+
+def api_kinds(path: Path) -> set[tuple[str, str]]:
+    """The (apiVersion, kind) pairs in a YAML file; a syntax error is a UserError naming file and line."""
+    try:
+        docs = list(yaml.safe_load_all(path.read_text()))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise UserError(f"{path}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {exc.problem}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    return {(d["apiVersion"], d["kind"]) for d in docs
+            if isinstance(d, dict) and isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)}
+
+
+def _explain(outcome: Outcome) -> str:
+    if outcome.message.startswith("could not find schema"):
+        return (f"no schema for apiVersion {outcome.api_version} kind {outcome.kind}: the API is removed or unknown"
+                " in these versions (PodDisruptionBudget needs policy/v1 since Kubernetes 1.25)")
+    detail = re.search(r" - at '([^']*)': (.*)$", outcome.message)
+    if detail:
+        return f"at {detail.group(1) or '/'}: {detail.group(2)}"
+    return outcome.message
+
+
+def _version_span(kube_versions: list[str]) -> str:
+    return kube_versions[0] if len(kube_versions) == 1 else f"{kube_versions[0]}..{kube_versions[-1]}"
+
+
+def schema_findings(files: list[Path], kube_versions: list[str]) -> list[str]:
+    """kubeconform every file against every version; one line per distinct problem, listing the versions it hits."""
+    kinds = set().union(*(api_kinds(f) for f in files))
+    schemas.ensure(kinds, kube_versions)
+    binary = kubeconform()
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        outcomes = [o for batch in pool.map(lambda v: validate(files, v, binary), kube_versions) for o in batch]
+    problems: dict[tuple[str, str, str, str], list[str]] = {}
+    for outcome in outcomes:
+        if outcome.failed:
+            key = (_display(outcome.file), f"{outcome.kind}/{outcome.name}", _explain(outcome))
+            problems.setdefault(key, []).append(outcome.kube_version)
+    return [f"{file}: {obj}: {message} [Kubernetes {_version_span(found)}]"
+            for (file, obj, message), found in sorted(problems.items())]
+
+
+def _display(file: str) -> str:
+    relative = os.path.relpath(file)
+    return file if relative.startswith("..") else relative
+
+
+def _policy_and_parity(rendered: dict[Profile, Path]) -> list[str]:
+    failures: list[str] = []
+    try:
+        from tools import policy
+    except ImportError:
+        policy = None
+    if policy is not None:
+        findings = policy.check(rendered)
+        print(policy.format_report(findings, "table"))
+        if policy.has_errors(findings):
+            failures.append("policy: error-level findings above")
+    try:
+        from tools import parity
+    except ImportError:
+        parity = None
+    if parity is not None and any(p.source == "chart" for p in rendered):
+        differences = parity.check(rendered)
+        failures += [f"parity: {d}" for d in differences]
+        if not differences:
+            print("parity: every chart profile matches its overlay")
+    return failures
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="validate", description=__doc__)
+    parser.add_argument("targets", nargs="*", help="profile names, or YAML files to check instead (default: all profiles)")
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    args = parser.parse_args(argv)
+    files = [Path(t) for t in args.targets if t.endswith((".yaml", ".yml"))]
+    names = [t for t in args.targets if t not in map(str, files)]
+    kube_versions = schemas.kubernetes_versions()
+    rendered: dict[Profile, Path] = {}
+    if names or not files:
+        rendered = render_all(select(names), args.build_dir)
+        files += rendered.values()
+    failures = schema_findings(files, kube_versions)
+    for line in failures:
+        print(f"FAIL {line}", file=sys.stderr)
+    print(f"kubeconform -strict: {len(files)} files x {len(kube_versions)} Kubernetes versions "
+          f"({_version_span(kube_versions)}): {'FAILED' if failures else 'ok'}")
+    if rendered:
+        extra = _policy_and_parity(rendered)
+        for line in extra:
+            print(f"FAIL {line}", file=sys.stderr)
+        failures += extra
+    if failures:
+        raise UserError(f"validation failed: {len(failures)} problem(s), listed above")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
