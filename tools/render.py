@@ -12,6 +12,7 @@ from tools import REPO_ROOT, helm, kustomize
 from tools.errors import UserError, cli
 from tools.profiles import Profile, select
 from tools.run import CommandError
+from tools.yamlfile import check_syntax
 
 BUILD_DIR = REPO_ROOT / "build"
 HELM_RELEASE = "zk"
@@ -21,8 +22,10 @@ def render(profile: Profile) -> str:
     """The profile's manifests as one multi-document YAML string."""
     try:
         if profile.source == "overlay":
+            check_syntax([profile.root / "base", profile.root / "components", profile.path])
             return kustomize.build(profile.path)
         values = [] if profile.env == "default" else [profile.path]
+        check_syntax(values)
         return helm.template(profile.root / "chart", release=HELM_RELEASE, values=values)
     except CommandError as exc:
         output = (exc.result.stderr or exc.result.stdout).strip()

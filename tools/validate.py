@@ -10,25 +10,17 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 from tools import schemas
 from tools.errors import UserError, cli
 from tools.kubeconform import Outcome, kubeconform, validate
 from tools.profiles import Profile, select
 from tools.render import BUILD_DIR, render_all
+from tools.yamlfile import load_all
 
 
 def api_kinds(path: Path) -> set[tuple[str, str]]:
     """The (apiVersion, kind) pairs in a YAML file; a syntax error is a UserError naming file and line."""
-    try:
-        docs = list(yaml.safe_load_all(path.read_text()))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise UserError(f"{path}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {exc.problem}") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    return {(d["apiVersion"], d["kind"]) for d in docs
+    return {(d["apiVersion"], d["kind"]) for d in load_all(path)
             if isinstance(d, dict) and isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)}
 
 
