@@ -85,7 +85,8 @@ def _policy_and_parity(rendered: dict[Profile, Path]) -> list[str]:
 @cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="validate", description=__doc__)
-    parser.add_argument("targets", nargs="*", help="profile names, or YAML files to check instead (default: all profiles)")
+    parser.add_argument("targets", nargs="*",
+                        help="profile names, or YAML files to check instead (default: all profiles)")
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
     args = parser.parse_args(argv)
     files = [Path(t) for t in args.targets if t.endswith((".yaml", ".yml"))]

@@ -1,0 +1,155 @@
+"""What the rendered overlays mean: scheduling, security, disruption budget, memory."""
+
+import pytest
+import yaml
+
+from tools import kustomize
+from tools.profiles import ENVIRONMENTS, LAPTOP_ENVIRONMENTS, Profile
+from tools.render import render
+from tools.run import run
+
+MI = 1024 * 1024
+UNITS = {"Ki": 1024, "Mi": MI, "Gi": 1024 * MI, "K": 1000, "M": 1000**2, "G": 1000**3}
+# minikube's default VM: 2 CPUs and 2200 MB; leave 512 MiB for the control plane and system pods.
+MINIKUBE_DEFAULT_MEMORY = 2200 * 1000**2
+MINIKUBE_SYSTEM_RESERVE = 512 * MI
+
+
+def quantity(text: str) -> int:
+    for suffix, factor in UNITS.items():
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(text)
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def overlay(request) -> tuple[str, list[dict]]:
+    return request.param, list(yaml.safe_load_all(render(Profile("overlay", request.param))))
+
+
+def one(docs: list[dict], kind: str, **where) -> dict:
+    found = [d for d in docs if d["kind"] == kind and all(d["spec"].get(k) == v for k, v in where.items())]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    assert set(selector) <= {"matchLabels"}, "only matchLabels selectors are used here"
+    return all(labels.get(k) == v for k, v in selector["matchLabels"].items())
+
+
+def walk(node, path=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield f"{path}.{key}", key, value
+            yield from walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{path}[{index}]")
+
+
+def test_anti_affinity_is_required_only_in_production(overlay):
+    env, docs = overlay
+    pod = one(docs, "StatefulSet")["spec"]["template"]
+    anti = pod["spec"]["affinity"]["podAntiAffinity"]
+    if env == "production":
+        assert "preferredDuringSchedulingIgnoredDuringExecution" not in anti
+        terms = anti["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert [t["topologyKey"] for t in terms] == ["kubernetes.io/hostname"]
+        spread = pod["spec"]["topologySpreadConstraints"]
+        assert [c["topologyKey"] for c in spread] == ["topology.kubernetes.io/zone"]
+        assert all(selects(c["labelSelector"], pod["metadata"]["labels"]) for c in spread)
+    else:
+        assert "requiredDuringSchedulingIgnoredDuringExecution" not in anti
+        terms = [t["podAffinityTerm"] for t in anti["preferredDuringSchedulingIgnoredDuringExecution"]]
+        assert [t["topologyKey"] for t in terms] == ["kubernetes.io/hostname"]
+    assert all(selects(t["labelSelector"], pod["metadata"]["labels"]) for t in terms)
+
+
+def test_openshift_pins_no_uid_gid_or_fsgroup_anywhere(overlay):
+    env, docs = overlay
+    pinned = [path for doc in docs for path, key, _ in walk(doc) if key in ("runAsUser", "runAsGroup", "fsGroup")]
+    if env == "openshift":
+        assert pinned == []
+    else:
+        assert pinned, "the other environments pin uid 1000 and fsGroup 1000"
+
+
+def test_every_environment_runs_non_root_without_privileges(overlay):
+    _, docs = overlay
+    spec = one(docs, "StatefulSet")["spec"]["template"]["spec"]
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec["automountServiceAccountToken"] is False
+    for container in spec["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"]["drop"] == ["ALL"]
+
+
+def test_pdb_selects_exactly_the_statefulset_pods_and_keeps_quorum(overlay):
+    _, docs = overlay
+    statefulset = one(docs, "StatefulSet")
+    (pdb,) = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    assert pdb["apiVersion"] == "policy/v1"
+    assert pdb["spec"]["selector"] == statefulset["spec"]["selector"]
+    assert selects(pdb["spec"]["selector"], statefulset["spec"]["template"]["metadata"]["labels"])
+    replicas = statefulset["spec"]["replicas"]
+    assert 1 <= pdb["spec"]["maxUnavailable"] <= replicas - (replicas // 2 + 1)
+
+
+def test_members_find_each_other_through_a_headless_service(overlay):
+    _, docs = overlay
+    statefulset = one(docs, "StatefulSet")
+    name = statefulset["spec"]["serviceName"]
+    headless = [d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == name]
+    assert len(headless) == 1
+    assert headless[0]["spec"]["clusterIP"] == "None"
+    assert headless[0]["spec"]["publishNotReadyAddresses"] is True
+    assert statefulset["spec"]["podManagementPolicy"] == "Parallel"
+    config = one(docs, "ConfigMap")
+    (env_from,) = statefulset["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert env_from["configMapRef"]["name"] == config["metadata"]["name"]
+    assert int(config["data"]["ZOO_SERVERS"]) == statefulset["spec"]["replicas"]
+
+
+@pytest.mark.parametrize("env", LAPTOP_ENVIRONMENTS)
+def test_three_laptop_members_fit_a_default_minikube(env):
+    docs = list(yaml.safe_load_all(render(Profile("overlay", env))))
+    statefulset = one(docs, "StatefulSet")
+    resources = statefulset["spec"]["template"]["spec"]["containers"][0]["resources"]
+    members = statefulset["spec"]["replicas"]
+    assert members * quantity(resources["requests"]["memory"]) <= MINIKUBE_DEFAULT_MEMORY - MINIKUBE_SYSTEM_RESERVE
+    assert members * quantity(resources["limits"]["memory"]) <= MINIKUBE_DEFAULT_MEMORY
+
+
+def jvm_size(text: str) -> int:
+    """-Xmx sizes: k, m, g are binary (1024) multiples."""
+    factor = {"k": 1024, "m": MI, "g": 1024 * MI}.get(text[-1].lower(), 1)
+    return int(text[:-1]) * factor if factor > 1 else int(text)
+
+
+def test_heap_fits_the_memory_limit_with_headroom(overlay):
+    _, docs = overlay
+    heap = jvm_size(one(docs, "ConfigMap")["data"]["ZOO_HEAP"])
+    container = one(docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
+    limit = quantity(container["resources"]["limits"]["memory"])
+    assert heap <= limit * 3 // 4
+
+
+def test_production_keeps_the_transaction_log_on_its_own_volume():
+    docs = list(yaml.safe_load_all(render(Profile("overlay", "production"))))
+    statefulset = one(docs, "StatefulSet")
+    claims = {c["metadata"]["name"] for c in statefulset["spec"]["volumeClaimTemplates"]}
+    container = statefulset["spec"]["template"]["spec"]["containers"][0]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    config = one(docs, "ConfigMap")["data"]
+    assert claims == {"datadir", "datalogdir"}
+    assert (config["ZOO_DATA_LOG_DIR"] + "/").startswith(mounts["datalogdir"] + "/")
+    assert config["ZOO_DATA_DIR"].startswith(mounts["datadir"] + "/")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_kubectl_apply_k_prints_no_deprecation_warning(env):
+    result = run([kustomize.kubectl(), "kustomize", str(Profile("overlay", env).path)])
+    assert result.stderr == ""

@@ -1,0 +1,119 @@
+"""`python -m tools.validate` end to end with the real kubectl kustomize and kubeconform."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tools import REPO_ROOT, schemas
+
+PYTHON = sys.executable
+
+
+def validate(*args: str, env: dict | None = None, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "-m", "tools.validate", *args], capture_output=True, text=True, timeout=600,
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})})
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """A copy of the deployable tree, to break on purpose."""
+    for part in ("base", "components", "overlays", "chart"):
+        if (REPO_ROOT / part).exists():
+            shutil.copytree(REPO_ROOT / part, tmp_path / part)
+    return tmp_path
+
+
+def test_every_profile_validates_against_every_kubernetes_version(tmp_path):
+    result = validate("--build-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    versions = schemas.kubernetes_versions()
+    assert versions[0] == "v1.25.0" and len(versions) >= 13
+    assert f"x {len(versions)} Kubernetes versions" in result.stdout
+    assert {p.name for p in tmp_path.glob("overlay-*.yaml")} == {
+        f"overlay-{env}.yaml" for env in ("minikube", "kind", "openshift", "production")}
+
+
+def test_the_tutorials_policy_v1beta1_pdb_is_refused_as_a_removed_api(tutorial_manifest):
+    result = validate(str(tutorial_manifest))
+    assert_clean_failure(result)
+    (line,) = [line for line in result.stderr.splitlines() if "PodDisruptionBudget" in line]
+    assert str(tutorial_manifest) in line
+    assert "PodDisruptionBudget/zookeeper-pdb" in line
+    assert "policy/v1beta1" in line and "removed" in line
+    assert "v1.25.0..v1.37.0" in line or "v1.25.0.." in line
+
+
+def test_an_unknown_field_fails_under_strict(tmp_path):
+    subprocess.run([PYTHON, "-m", "tools.render", "overlay-kind", "--build-dir", str(tmp_path)], check=True,
+                   cwd=REPO_ROOT, capture_output=True)
+    docs = list(yaml.safe_load_all((tmp_path / "overlay-kind.yaml").read_text()))
+    statefulset = next(d for d in docs if d["kind"] == "StatefulSet")
+    statefulset["spec"]["template"]["spec"]["containers"][0]["memoryLimit"] = "512Mi"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump_all(docs))
+    result = validate(str(broken))
+    assert_clean_failure(result)
+    assert "StatefulSet/zookeeper" in result.stderr
+    assert "/spec/template/spec/containers/0" in result.stderr and "memoryLimit" in result.stderr
+
+
+def test_a_yaml_syntax_error_names_file_and_line_and_writes_nothing(project_copy):
+    build = project_copy / "build"
+    build.mkdir()
+    earlier = build / "overlay-kind.yaml"
+    earlier.write_text("# from an earlier render\n")
+    patch = project_copy / "overlays" / "production" / "memory-patch.yaml"
+    lines = patch.read_text().splitlines()
+    bad_line = next(i for i, text in enumerate(lines) if "limits:" in text) + 1
+    lines[bad_line - 1] = "            limits: [512Mi"
+    patch.write_text("\n".join(lines) + "\n")
+    result = subprocess.run([PYTHON, "-c", "import sys; from tools import render; "
+                             "from tools.profiles import all_profiles; from pathlib import Path; "
+                             "sys.exit(render.cli(lambda: render.render_all(all_profiles(Path(sys.argv[1])), "
+                             "Path(sys.argv[2])))())", str(project_copy), str(build)],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert_clean_failure(result)
+    assert f"{patch}:{bad_line}:" in result.stderr or f"{patch}:{bad_line + 1}:" in result.stderr
+    assert "YAML syntax error" in result.stderr
+    assert sorted(p.name for p in build.iterdir()) == ["overlay-kind.yaml"]
+    assert earlier.read_text() == "# from an earlier render\n"
+
+
+def test_a_missing_kubectl_is_one_line_on_how_to_get_it(tmp_path):
+    result = validate("--build-dir", str(tmp_path), env={"PATH": str(tmp_path)})
+    assert_clean_failure(result)
+    assert result.stderr.strip().count("\n") == 0
+    assert "kubectl not found" in result.stderr and "install kubectl" in result.stderr
+
+
+def test_a_missing_kubeconform_without_go_is_one_line_on_how_to_get_it(tmp_path, tutorial_manifest):
+    result = validate(str(tutorial_manifest), env={"PATH": str(tmp_path), "KZ_CACHE_DIR": str(tmp_path / "cache")})
+    assert_clean_failure(result)
+    assert result.stderr.strip().count("\n") == 0
+    assert "kubeconform" in result.stderr and "Go" in result.stderr
+
+
+@pytest.mark.parametrize(("api_version", "kind"), [("apps/v1", "StatefulSet"), ("policy/v1", "PodDisruptionBudget"),
+                                                   ("v1", "Service"), ("v1", "ConfigMap")])
+def test_standalone_schemas_resolve_every_reference(api_version, kind, tmp_path, monkeypatch):
+    monkeypatch.setenv("KZ_CACHE_DIR", str(tmp_path))
+    root = schemas.ensure({(api_version, kind)}, ["v1.25.0"])
+    path = root / "v1.25.0-standalone-strict" / schemas.schema_filename(api_version, kind)
+    text = path.read_text()
+    assert "_definitions.json" not in text and "kubernetes.io/api" not in text
+    schema = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "bogus": 1}}, schema)
