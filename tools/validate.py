@@ -88,10 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*",
                         help="profile names, or YAML files to check instead (default: all profiles)")
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    parser.add_argument("--kube-versions", metavar="V1,V2", help="only these Kubernetes versions, e.g. v1.25.0,v1.37.0")
     args = parser.parse_args(argv)
     files = [Path(t) for t in args.targets if t.endswith((".yaml", ".yml"))]
     names = [t for t in args.targets if t not in map(str, files)]
     kube_versions = schemas.kubernetes_versions()
+    if args.kube_versions:
+        wanted = args.kube_versions.split(",")
+        unknown = sorted(set(wanted) - set(kube_versions))
+        if unknown:
+            raise UserError(f"--kube-versions: no schemas for {', '.join(unknown)}; known: {', '.join(kube_versions)}")
+        kube_versions = [v for v in kube_versions if v in wanted]
     rendered: dict[Profile, Path] = {}
     if names or not files:
         rendered = render_all(select(names), args.build_dir)
