@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools import REPO_ROOT, helm, kustomize
@@ -38,7 +39,8 @@ def output_path(profile: Profile, build_dir: Path = BUILD_DIR) -> Path:
 
 def render_all(profiles: list[Profile], build_dir: Path = BUILD_DIR) -> dict[Profile, Path]:
     """Render every profile first, then move the files into place; on any failure build_dir is untouched."""
-    rendered = {profile: render(profile) for profile in profiles}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        rendered = dict(zip(profiles, pool.map(render, profiles), strict=True))
     build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".render-", dir=build_dir))
     try:
