@@ -1,0 +1,8 @@
+"""Smoke test: deploy a real three-member ensemble and run the tutorial's checks against it.
+
+`python -m tools.smoke --target local|kind|minikube|openshift|current --via kustomize|helm [--keep] [--report FILE]`
+
+One scenario (scenario.py) runs over a small Target interface (target.py); the targets differ only in how they
+deploy, run a command in a member, stop and start members, and remove or recreate the ensemble: local.py (containers
+on this machine) and kube.py (a StatefulSet in a fresh namespace, driven by kubectl; clusters.py gets it ready).
+"""

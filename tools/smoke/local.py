@@ -1,0 +1,207 @@
+"""The `local` target: three containers of the real image, set up the way the rendered StatefulSet sets up its pods.
+
+Each member gets the pod's hostname (`zookeeper-N`), a static address on a private network of its own and
+`--add-host` entries for every member's StatefulSet name (`zookeeper-N.zookeeper-headless.default.svc.cluster.local`),
+the ConfigMap's settings as environment, the pod's uid and read-only root, its emptyDirs as tmpfs, and one named
+volume for the data. Every name carries a run id, so parallel runs do not collide.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import yaml
+
+from tools.engine import Engine
+from tools.errors import UserError
+from tools.profiles import Profile
+from tools.render import render
+from tools.run import Result
+from tools.smoke.target import Target
+
+NAMESPACE = "default"
+CLUSTER_DOMAIN = "cluster.local"
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """What a member container needs from the rendered StatefulSet and its ConfigMap."""
+
+    statefulset: str
+    service: str
+    image: str
+    command: list[str]
+    env: dict[str, str]
+    user: str | None
+    read_only: bool
+    data_mount: str
+    scratch_mounts: list[str] = field(default_factory=list)
+
+    def hostname(self, member: int) -> str:
+        return f"{self.statefulset}-{member}"
+
+    def fqdn(self, member: int) -> str:
+        return f"{self.hostname(member)}.{self.service}.{NAMESPACE}.svc.{CLUSTER_DOMAIN}"
+
+
+def pod_template(manifests: str, source: str) -> PodTemplate:
+    """Read the StatefulSet (and the ConfigMap its container takes envFrom) out of rendered manifests."""
+    docs = [doc for doc in yaml.safe_load_all(manifests) if doc]
+    statefulsets = [doc for doc in docs if doc.get("kind") == "StatefulSet"]
+    if len(statefulsets) != 1:
+        raise UserError(f"{source}: expected one StatefulSet, found {len(statefulsets)}")
+    sts = statefulsets[0]
+    pod = sts["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    configmaps = {doc["metadata"]["name"]: doc.get("data", {}) for doc in docs if doc.get("kind") == "ConfigMap"}
+    env: dict[str, str] = {}
+    for source_ref in container.get("envFrom", []):
+        name = source_ref.get("configMapRef", {}).get("name")
+        if name not in configmaps:
+            raise UserError(
+                f"{source}: StatefulSet {sts['metadata']['name']} takes envFrom ConfigMap {name!r}, "
+                "which the manifests do not contain"
+            )
+        env.update({key: str(value) for key, value in configmaps[name].items()})
+    for item in container.get("env", []):
+        field_path = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+        if field_path == "metadata.namespace":
+            env[item["name"]] = NAMESPACE
+        elif "value" in item:
+            env[item["name"]] = str(item["value"])
+    security = {**pod.get("securityContext", {}), **container.get("securityContext", {})}
+    uid = security.get("runAsUser")
+    user = f"{uid}:{security.get('runAsGroup', 0)}" if uid is not None else None
+    claim = sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
+    mounts = {mount["name"]: mount["mountPath"] for mount in container.get("volumeMounts", [])}
+    empty_dirs = [volume["name"] for volume in pod.get("volumes", []) if "emptyDir" in volume]
+    return PodTemplate(
+        statefulset=sts["metadata"]["name"],
+        service=sts["spec"]["serviceName"],
+        image=container["image"],
+        command=list(container.get("command", [])) + list(container.get("args", [])),
+        env=env,
+        user=user,
+        read_only=bool(security.get("readOnlyRootFilesystem")),
+        data_mount=mounts[claim],
+        scratch_mounts=[mounts[name] for name in empty_dirs if name in mounts],
+    )
+
+
+def manifest_image(env: str) -> str:
+    """The image the environment's overlay runs (what the local build must provide)."""
+    profile = Profile("overlay", env)
+    return pod_template(render(profile), profile.name).image
+
+
+def ensure_image(engine: Engine, image: str, progress: Callable[[str], None] = print) -> None:
+    """Build the image with tools.image when the engine does not have it yet."""
+    from tools import image as image_build
+
+    if engine.image_exists(image):
+        return
+    if image != image_build.TAG:
+        raise UserError(f"the manifests run {image}, but `python -m tools.image` builds {image_build.TAG}")
+    progress(f"smoke: {image} not found in {engine.name}; building it (python -m tools.image)")
+    image_build.build(engine, image)
+
+
+class LocalTarget(Target):
+    """Three containers on a private network of this machine's podman or docker."""
+
+    def __init__(self, engine: Engine, profile: Profile, run_id: str | None = None):
+        self.engine = engine
+        self.profile = profile
+        self.run_id = run_id or secrets.token_hex(3)
+        self.prefix = f"kz-smoke-{self.run_id}"
+        self.network = self.prefix
+        self.template = pod_template(render(profile), profile.name)
+        self.data_volumes = {member: f"{self.prefix}-data-{member}" for member in range(self.members)}
+        self.created_volumes: list[str] = []
+        self.addresses: dict[int, str] = {}
+
+    def describe(self) -> str:
+        return (
+            f"local: {self.members} {self.engine.name} containers of {self.template.image} "
+            f"set up as {self.profile.name}, run {self.run_id}"
+        )
+
+    def container(self, member: int) -> str:
+        return f"{self.prefix}-{self.template.hostname(member)}"
+
+    # -- Target -------------------------------------------------------------------------------------------------
+
+    def deploy(self) -> None:
+        self.create_network()
+        for volume in self.data_volumes.values():
+            self.create_volume(volume)
+        for member in range(self.members):
+            self.run_member(member)
+
+    def exec(self, member: int, argv: list[str], timeout: float) -> Result:
+        try:
+            return self.engine.exec(self.container(member), argv, timeout=timeout)
+        except UserError as exc:  # the engine timed out
+            return Result(124, "", str(exc))
+
+    def stop(self, member: int) -> None:
+        self.engine.stop(self.container(member))
+
+    def start(self, members: list[int]) -> None:
+        for member in members:
+            self.engine.start(self.container(member))
+
+    def remove_ensemble(self) -> None:
+        for member in range(self.members):
+            self.engine.rm(self.container(member))
+
+    def recreate_ensemble(self) -> None:
+        for member in range(self.members):
+            self.run_member(member)
+
+    def teardown(self, keep_volumes: bool) -> None:
+        for member in range(self.members):
+            self.engine.rm(self.container(member))
+        self.engine.network_rm(self.network)
+        if not keep_volumes:
+            for volume in self.created_volumes:
+                self.engine.volume_rm(volume)
+
+    # -- plumbing -----------------------------------------------------------------------------------------------
+
+    def create_volume(self, name: str) -> None:
+        self.engine.volume_create(name)
+        self.created_volumes.append(name)
+
+    def create_network(self) -> None:
+        """A /24 of its own in 10.89.128-254 (another run may hold one: try a few)."""
+        error: UserError | None = None
+        for third in random.sample(range(128, 255), 5):
+            try:
+                self.engine.network_create(self.network, subnet=f"10.89.{third}.0/24")
+            except UserError as exc:
+                error = exc
+                continue
+            self.addresses = {member: f"10.89.{third}.{10 + member}" for member in range(self.members)}
+            return
+        raise UserError(f"could not create network {self.network} on a free subnet: {error}")
+
+    def run_member(self, member: int) -> None:
+        template = self.template
+        self.engine.run(
+            template.image,
+            name=self.container(member),
+            command=template.command,
+            hostname=template.hostname(member),
+            network=self.network,
+            ip=self.addresses[member],
+            add_hosts={template.fqdn(other): address for other, address in self.addresses.items()},
+            volumes=[f"{self.data_volumes[member]}:{template.data_mount}"],
+            tmpfs=template.scratch_mounts,
+            user=template.user,
+            read_only=template.read_only,
+            env=template.env,
+        )

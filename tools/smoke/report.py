@@ -1,0 +1,45 @@
+"""The smoke report: a table for the terminal and the same facts as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from tools.smoke.scenario import Report
+
+_TIMING_LABELS = {
+    "quorum_at_start": "quorum at start",
+    "quorum_after_first_stop": "quorum after one member stopped",
+    "quorum_lost": "quorum lost after a second stopped",
+    "write_refused_after": "write refused after",
+    "recovery": "quorum back after the restart",
+    "quorum_after_recreate": "quorum after the recreate",
+    "scenario_wall": "scenario wall time",
+}
+
+
+def table(report: Report) -> str:
+    width = max(len(step.name) for step in report.steps)
+    lines = [f"smoke report: {report.target}", f"{'step':{width}}  result   seconds  detail"]
+    for step in report.steps:
+        lines.append(f"{step.name:{width}}  {step.result:7} {step.seconds:8.1f}  {step.detail}")
+    leaders = ", ".join(f"{when}: member {leader}" for when, leader in report.leaders.items() if leader is not None)
+    if leaders:
+        lines.append(f"leader: {leaders}")
+    for key, label in _TIMING_LABELS.items():
+        if key in report.timings:
+            lines.append(f"{label}: {report.timings[key]:.1f} s")
+    lines.append("result: " + ("passed" if report.ok else f"FAILED at {report.failed_step.name}"))
+    return "\n".join(lines)
+
+
+def write_json(report: Report, path: Path) -> None:
+    """Write atomically: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(report.as_dict(), handle, indent=2)
+        handle.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,78 @@
+"""What the scenario runs inside a member, and how it reads the answers: four-letter words and zkCli.sh."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CLIENT_PORT = 2181
+NOT_SERVING = "not currently serving requests"
+
+# A four-letter word over bash's /dev/tcp: the image needs no nc, and the reply is read until the server closes.
+_FOUR_LETTER_SCRIPT = 'exec 3<>"/dev/tcp/127.0.0.1/$2" && printf %s "$1" >&3 && timeout 5 cat <&3'
+
+
+def four_letter_argv(word: str, port: int = CLIENT_PORT) -> list[str]:
+    """argv that prints the member's answer to `word` (ruok, srvr, mntr)."""
+    return ["bash", "-c", _FOUR_LETTER_SCRIPT, "four-letter", word, str(port)]
+
+
+def zkcli_argv(*command: str, timeout_seconds: int, port: int = CLIENT_PORT) -> list[str]:
+    """A fresh `zkCli.sh` process running one command against the member itself, killed after timeout_seconds.
+
+    A fresh process never keeps a session that could apply a refused write after the quorum returns.
+    """
+    session_ms = max(4000, (timeout_seconds - 5) * 1000)  # the client gives up on its own before `timeout` kills it
+    return [
+        "timeout",
+        str(timeout_seconds),
+        "zkCli.sh",
+        "-timeout",
+        str(session_ms),
+        "-server",
+        f"127.0.0.1:{port}",
+        *command,
+    ]
+
+
+@dataclass(frozen=True)
+class MemberState:
+    """One member's answer to `srvr`: its mode, or why it has none."""
+
+    member: int
+    mode: str  # leader, follower, observer, standalone, not-serving, down
+    zxid: str = ""
+    detail: str = ""
+
+    @property
+    def serving(self) -> bool:
+        return self.mode in ("leader", "follower", "observer", "standalone")
+
+
+def parse_srvr(member: int, code: int, text: str) -> MemberState:
+    """The member's state from `srvr` output (code = exit code of the command that fetched it)."""
+    mode = re.search(r"^Mode:\s*(\S+)", text, re.MULTILINE)
+    if mode:
+        zxid = re.search(r"^Zxid:\s*(\S+)", text, re.MULTILINE)
+        return MemberState(member, mode.group(1), zxid.group(1) if zxid else "")
+    if NOT_SERVING in text:
+        return MemberState(member, "not-serving")
+    return MemberState(member, "down", detail=last_line(text) or f"exit {code}")
+
+
+def parse_mntr(text: str) -> dict[str, str]:
+    """`mntr` as key -> value (tab-separated lines)."""
+    pairs = (line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def zkcli_value(stdout: str) -> list[str]:
+    """The lines zkCli.sh printed that can be a node's value (not its connection chatter or log lines)."""
+    noise = ("Connecting to ", "WATCHER::", "WatchedEvent ", "Welcome to ZooKeeper", "JLine support")
+    lines = [line.strip() for line in stdout.splitlines()]
+    return [line for line in lines if line and not line.startswith(noise)]
+
+
+def last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
