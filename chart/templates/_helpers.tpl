@@ -1,0 +1,139 @@
+{{/*
+The chart name, or nameOverride.
+*/}}
+{{- define "zookeeper.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 52 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The prefix of every object name: `<release>-zookeeper`, or the release name when it already holds the chart name.
+Cut to 52 characters so `<fullname>-headless` and the pods' controller-revision-hash label (`<fullname>-<hash>`)
+stay within the 63 allowed.
+*/}}
+{{- define "zookeeper.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The headless Service the members find each other through; the StatefulSet's serviceName.
+*/}}
+{{- define "zookeeper.headlessServiceName" -}}
+{{- printf "%s-headless" (include "zookeeper.fullname" .) }}
+{{- end }}
+
+{{/*
+The ConfigMap holding the ZOO_* settings.
+*/}}
+{{- define "zookeeper.configMapName" -}}
+{{- printf "%s-config" (include "zookeeper.fullname" .) }}
+{{- end }}
+
+{{- define "zookeeper.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels of every object and pod.
+*/}}
+{{- define "zookeeper.labels" -}}
+{{ include "zookeeper.selectorLabels" . }}
+{{ include "zookeeper.commonLabels" . }}
+{{- end }}
+
+{{/*
+The labels that are the same on every object of the release, the helm test pod included.
+*/}}
+{{- define "zookeeper.commonLabels" -}}
+app.kubernetes.io/part-of: kube-zookeeper
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ include "zookeeper.chart" . }}
+{{- end }}
+
+{{/*
+The stable labels selectors use: never the version, so an upgrade keeps selecting the same pods.
+*/}}
+{{- define "zookeeper.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "zookeeper.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: ensemble
+{{- end }}
+
+{{/*
+The image reference: repository@digest when a digest is set, else repository:tag.
+*/}}
+{{- define "zookeeper.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository .Values.image.tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+The pod securityContext of members and the test pod: non-root and seccomp always; uid and fsGroup when pinned.
+*/}}
+{{- define "zookeeper.podSecurityContext" -}}
+runAsNonRoot: true
+{{- if not (kindIs "invalid" .Values.securityContext.runAsUser) }}
+runAsUser: {{ .Values.securityContext.runAsUser }}
+{{- end }}
+{{- if not (kindIs "invalid" .Values.securityContext.fsGroup) }}
+fsGroup: {{ .Values.securityContext.fsGroup }}
+{{- end }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+The container securityContext of members and the test pod.
+*/}}
+{{- define "zookeeper.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+    - ALL
+{{- end }}
+
+{{/*
+Where the volumes are mounted; the ZOO_*_DIR settings follow these, so they are not values.
+*/}}
+{{- define "zookeeper.dataMountPath" -}}/var/lib/zookeeper{{- end }}
+{{- define "zookeeper.confDir" -}}/opt/zookeeper/conf{{- end }}
+
+{{/*
+DNS name of member N (`dict "root" $ "ordinal" N`), resolvable in the release's namespace.
+*/}}
+{{- define "zookeeper.memberHost" -}}
+{{- printf "%s-%d.%s" (include "zookeeper.fullname" .root) (int .ordinal) (include "zookeeper.headlessServiceName" .root) }}
+{{- end }}
+
+{{/*
+Checks the schema cannot express; a failure stops `helm template` and `helm install` with the reason.
+*/}}
+{{- define "zookeeper.validateValues" -}}
+{{- if gt (int64 .Values.zookeeper.minSessionTimeout) (int64 .Values.zookeeper.maxSessionTimeout) }}
+{{- fail (printf "zookeeper.minSessionTimeout (%v) must not exceed zookeeper.maxSessionTimeout (%v)" .Values.zookeeper.minSessionTimeout .Values.zookeeper.maxSessionTimeout) }}
+{{- end }}
+{{- if lt (int64 .Values.zookeeper.minSessionTimeout) (mul 2 (int64 .Values.zookeeper.tickTime)) }}
+{{- fail (printf "zookeeper.minSessionTimeout (%v) must be at least twice zookeeper.tickTime (%v)" .Values.zookeeper.minSessionTimeout .Values.zookeeper.tickTime) }}
+{{- end }}
+{{- $ports := list .Values.ports.client .Values.ports.server .Values.ports.leaderElection .Values.ports.metrics }}
+{{- if ne (len (uniq $ports)) 4 }}
+{{- fail (printf "ports: client, server, leaderElection and metrics must differ (got %v)" $ports) }}
+{{- end }}
+{{- if and .Values.persistence.dataLog.enabled (not .Values.persistence.dataLog.size) }}
+{{- fail "persistence.dataLog.size is required when persistence.dataLog.enabled is true" }}
+{{- end }}
+{{- end }}
