@@ -1,0 +1,95 @@
+"""Policy rules over rendered manifests, with located findings.
+
+API for other tools (tools/validate.py):
+    findings = check({profile: rendered_path, ...})     # list[Finding], every profile's rules
+    findings = check_files([path], "production")          # any manifest file checked as a profile type
+    text = format_report(findings, "table" | "json" | "junit")
+    has_errors(findings) -> bool                           # any error-severity finding
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tools import REPO_ROOT
+from tools.manifests import Manifest, load_file
+from tools.policy.context import Context
+from tools.policy.model import ERROR, PROFILE_TYPES, WARNING, Finding, format_path
+from tools.policy.report import format_report
+from tools.policy.rules import RULES, RULES_BY_ID, Rule
+from tools.policy.sources import Tracer, tracer_for
+from tools.profiles import Profile
+
+__all__ = ["ERROR", "PROFILE_TYPES", "RULES", "RULES_BY_ID", "WARNING", "Finding", "Findings", "Rule", "check",
+           "check_files", "check_manifests", "format_report", "has_errors", "profile_type"]
+
+
+class Findings(list):
+    """Findings plus what was checked: profile -> ids of the rules that ran (the JUnit report lists them all)."""
+
+    def __init__(self, items=(), checked: dict[str, list[str]] | None = None):
+        super().__init__(items)
+        self.checked: dict[str, list[str]] = dict(checked or {})
+
+    def extend_with(self, other: Findings) -> None:
+        self.extend(other)
+        self.checked.update(other.checked)
+
+
+def profile_type(profile: Profile) -> str:
+    return profile.env if profile.env in PROFILE_TYPES else "default"
+
+
+def _shown(path: Path) -> str:
+    path = Path(os.path.abspath(path))
+    for base in (REPO_ROOT, Path.cwd()):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def check_manifests(manifests: list[Manifest], label: str, kind_of_profile: str,
+                    tracer: Tracer | None = None) -> Findings:
+    """Run every rule that applies to kind_of_profile over one profile's objects."""
+    if kind_of_profile not in PROFILE_TYPES:
+        raise ValueError(f"unknown profile type {kind_of_profile}")
+    ctx = Context(label, kind_of_profile, manifests)
+    rules = [r for r in RULES if r.applies_to(kind_of_profile)]
+    findings, seen = Findings(checked={label: [r.id for r in rules]}), set()
+    for rule in rules:
+        for hit in rule.check(ctx):
+            key = (rule.id, id(hit.manifest), hit.path)
+            if key in seen:
+                continue
+            seen.add(key)
+            findings.append(Finding(
+                rule=rule.id, severity=hit.severity or rule.severity, profile=label, object=hit.manifest.ref,
+                path=format_path(hit.manifest.doc, hit.path), file=_shown(hit.manifest.file),
+                line=hit.manifest.line_of(hit.path), source=tracer(hit.manifest, hit.path) if tracer else None,
+                message=hit.message))
+    findings.sort(key=lambda f: (f.severity != ERROR, f.rule, f.object, f.line))
+    return findings
+
+
+def check(rendered: dict[Profile, Path], trace_sources: bool = True) -> Findings:
+    """Check each profile's rendered file with its profile type's rules; UserError on unreadable input."""
+    findings = Findings()
+    for profile, path in rendered.items():
+        tracer = tracer_for(profile) if trace_sources else None
+        findings.extend_with(check_manifests(load_file(path), profile.name, profile_type(profile), tracer))
+    return findings
+
+
+def check_files(paths: list[Path], kind_of_profile: str) -> Findings:
+    """Check manifest files as a given profile type (production, openshift, minikube, kind, default)."""
+    findings = Findings()
+    for path in paths:
+        findings.extend_with(check_manifests(load_file(path), _shown(path), kind_of_profile))
+    return findings
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity == ERROR for f in findings)

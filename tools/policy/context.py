@@ -1,0 +1,137 @@
+"""One profile's objects, indexed for the rules, and the ZooKeeper settings a container really gets."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from tools.manifests import Manifest
+from tools.policy.model import LAPTOP_TYPES, Container, Path, command_item, command_text, format_path, get, jvm_bytes
+
+JVM_OPTION_VARS = ("JVMFLAGS", "SERVER_JVMFLAGS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS")
+FOUR_LETTER_WORDS = {"conf", "cons", "crst", "dump", "envi", "ruok", "srst", "srvr", "stat", "wchs", "wchc", "wchp",
+                     "mntr", "isro", "hash", "gtmk", "stmk", "dirs"}
+DEFAULT_WHITELIST = frozenset({"srvr"})  # ZooKeeper >= 3.5 without 4lw.commands.whitelist
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value and the object field it is set in."""
+
+    value: str
+    manifest: Manifest
+    path: Path
+
+    @property
+    def where(self) -> str:
+        return f"{self.manifest.ref} {format_path(self.manifest.doc, self.path)}"
+
+
+class Context:
+    def __init__(self, profile: str, profile_type: str, manifests: list[Manifest]):
+        self.profile = profile
+        self.profile_type = profile_type
+        self.manifests = manifests
+        self.by_kind: dict[str, list[Manifest]] = defaultdict(list)
+        for manifest in manifests:
+            self.by_kind[manifest.kind].append(manifest)
+        self._env_cache: dict[int, dict[str, Setting]] = {}
+
+    @property
+    def is_laptop(self) -> bool:
+        return self.profile_type in LAPTOP_TYPES
+
+    def named(self, kind: str, name) -> Manifest | None:
+        return next((m for m in self.by_kind[kind] if m.name == name), None)
+
+    # --- what start.sh and ZooKeeper see ---------------------------------------------------------------------
+
+    def env(self, container: Container) -> dict[str, Setting]:
+        """The container's environment: envFrom ConfigMaps first, then env (which wins), with where each is set."""
+        key = id(container.spec)
+        if key in self._env_cache:
+            return self._env_cache[key]
+        result: dict[str, Setting] = {}
+        for source in container.spec.get("envFrom") or []:
+            config_map = self.named("ConfigMap", get(source, ("configMapRef", "name")))
+            prefix = str(source.get("prefix") or "")
+            for name, value in ((config_map.doc.get("data") or {}) if config_map else {}).items():
+                result[prefix + str(name)] = Setting(str(value), config_map, ("data", name))
+        for index, var in enumerate(container.spec.get("env") or []):
+            name = str(var.get("name"))
+            if "value" in var:
+                result[name] = Setting(str(var["value"]), container.manifest, (*container.path, "env", index, "value"))
+            elif ref := get(var, ("valueFrom", "configMapKeyRef")):
+                config_map = self.named("ConfigMap", ref.get("name"))
+                data = (config_map.doc.get("data") or {}) if config_map else {}
+                if ref.get("key") in data:
+                    result[name] = Setting(str(data[ref["key"]]), config_map, ("data", ref["key"]))
+        self._env_cache[key] = result
+        return result
+
+    def flag(self, container: Container, name: str) -> Setting | None:
+        """`--name=value` (or `--name value`) in command/args, as start.sh takes the tutorial's flags."""
+        match = re.search(rf"--{name}[= ]([^\s\"']+)", command_text(container))
+        if not match:
+            return None
+        return Setting(match.group(1), container.manifest, command_item(container, rf"--{name}\b"))
+
+    def server_count(self, container: Container) -> Setting | None:
+        return self.flag(container, "servers") or self.env(container).get("ZOO_SERVERS")
+
+    def heap_settings(self, container: Container) -> list[tuple[float, Setting]]:
+        """Every heap size the container sets: --heap, ZOO_HEAP, -Xmx in the JVM option variables."""
+        found = []
+        env = self.env(container)
+        for setting in (self.flag(container, "heap"), env.get("ZOO_HEAP")):
+            if setting and jvm_bytes(setting.value) is not None:
+                found.append((jvm_bytes(setting.value), setting))
+        xmx = re.compile(r"-Xmx([0-9]+[kKmMgGtT]?)")
+        for var in JVM_OPTION_VARS:
+            if var in env:
+                found += [(jvm_bytes(m), env[var]) for m in xmx.findall(env[var].value)]
+        if match := xmx.search(command_text(container)):
+            found.append((jvm_bytes(match.group(1)),
+                          Setting(match.group(0), container.manifest, command_item(container, "-Xmx"))))
+        return found
+
+    def whitelist(self, container: Container) -> tuple[frozenset[str], Setting | None]:
+        """The 4lw whitelist ZooKeeper gets, and where it is set (None: not set, ZooKeeper's default applies)."""
+        env = self.env(container)
+        setting = env.get("ZOO_4LW_COMMANDS_WHITELIST")
+        if setting is None:
+            for var in JVM_OPTION_VARS:
+                if var in env and (m := re.search(r"-Dzookeeper\.4lw\.commands\.whitelist=(\S+)", env[var].value)):
+                    setting = Setting(m.group(1), env[var].manifest, env[var].path)
+                    break
+        if setting is None:
+            setting = self._whitelist_in_config_files(container)
+        if setting is None:
+            return DEFAULT_WHITELIST, None
+        return frozenset(w.strip() for w in re.split(r"[,\s]+", setting.value) if w.strip()), setting
+
+    def _whitelist_in_config_files(self, container: Container) -> Setting | None:
+        """`4lw.commands.whitelist=` in a zoo.cfg held by a ConfigMap the pod mounts or reads."""
+        names = [get(s, ("configMapRef", "name")) for s in container.spec.get("envFrom") or []]
+        names += [get(v, ("configMap", "name")) for v in get(container.manifest.doc, (*container.pod_path, "volumes"))
+                  or []]
+        for config_map in filter(None, (self.named("ConfigMap", n) for n in names if n)):
+            for key, value in (config_map.doc.get("data") or {}).items():
+                if m := re.search(r"^\s*4lw\.commands\.whitelist\s*=\s*(.*)$", str(value), re.MULTILINE):
+                    return Setting(m.group(1), config_map, ("data", key))
+        return None
+
+
+def probe_words(command: list) -> set[str]:
+    """The four-letter words a probe command sends: via the image's scripts or literally (echo ruok | nc ...)."""
+    text = " ".join(str(part) for part in command)
+    words = set()
+    for match in re.finditer(r"ready_live\.sh(?:\s+['\"]?(\S+?)['\"]?)?(?:\s+['\"]?(live|ready)\b)?", text):
+        words.add("srvr" if match.group(2) == "ready" else "ruok")
+    if re.search(r"metrics\.sh", text):
+        words.add("mntr")
+    for match in re.finditer(r"\b(?:echo|printf)\s+(?:-[ne]+\s+)*['\"]?([a-z]{4})\b", text):
+        if match.group(1) in FOUR_LETTER_WORDS:
+            words.add(match.group(1))
+    return words

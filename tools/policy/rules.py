@@ -1,0 +1,534 @@
+"""The policy rules: plain functions over one profile's parsed objects, each with a stable id and a severity.
+
+A rule yields Hits (object, field path, message); tools.policy turns them into located Findings.
+`types` limits a rule to some profile types (None: every profile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from tools.policy.context import Context, probe_words
+from tools.policy.model import (
+    ERROR,
+    LAPTOP_TYPES,
+    MI,
+    WARNING,
+    Container,
+    Hit,
+    containers,
+    format_path,
+    get,
+    human,
+    k8s_bytes,
+    map_selector_matches,
+    pod_labels,
+    pod_spec_path,
+    selector_keys,
+    selector_matches,
+    scaled,
+)
+
+HOSTNAME = "kubernetes.io/hostname"
+SAFE_CAPABILITIES = {"NET_BIND_SERVICE"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    title: str
+    types: tuple[str, ...] | None
+    check: Callable[[Context], Iterator[Hit]]
+
+    def applies_to(self, profile_type: str) -> bool:
+        return self.types is None or profile_type in self.types
+
+
+RULES: list[Rule] = []
+
+
+def rule(rule_id: str, severity: str, title: str, types: tuple[str, ...] | None = None):
+    def register(check: Callable[[Context], Iterator[Hit]]):
+        RULES.append(Rule(rule_id, severity, title, types, check))
+        return check
+
+    return register
+
+
+def workloads(ctx: Context):
+    return [m for m in ctx.manifests if pod_spec_path(m)]
+
+
+def all_containers(ctx: Context) -> Iterator[Container]:
+    for manifest in workloads(ctx):
+        yield from containers(manifest)
+
+
+def ensemble_containers(ctx: Context) -> Iterator[Container]:
+    """The StatefulSets' main containers (not init containers)."""
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        yield from containers(statefulset, lists=("containers",))
+
+
+def replicas(statefulset) -> int:
+    value = get(statefulset.doc, ("spec", "replicas"))
+    return value if isinstance(value, int) else 1
+
+
+def sc_path(c: Container, key: str, pod: bool = False) -> tuple:
+    return (*(c.pod_path if pod else c.path), "securityContext", key)
+
+
+# --- non-root ------------------------------------------------------------------------------------------------
+
+
+@rule("ZK-SEC-001", ERROR, "runAsNonRoot is true for every container")
+def run_as_non_root(ctx: Context):
+    for c in all_containers(ctx):
+        if c.sc("runAsNonRoot") is False:
+            yield Hit(c.manifest, sc_path(c, "runAsNonRoot"), f"container {c.name} sets runAsNonRoot: false; set it "
+                      "to true (or remove it and set runAsNonRoot: true in the pod securityContext)")
+        elif c.sc("runAsNonRoot") is None and c.pod_sc("runAsNonRoot") is not True:
+            yield Hit(c.manifest, sc_path(c, "runAsNonRoot", pod=True),
+                      "set securityContext.runAsNonRoot: true in the pod spec so no container can run as root")
+
+
+@rule("ZK-SEC-002", ERROR, "runAsUser is never 0")
+def run_as_user_not_root(ctx: Context):
+    for c in all_containers(ctx):
+        for pod in (True, False):
+            value = c.pod_sc("runAsUser") if pod else c.sc("runAsUser")
+            if value == 0:
+                yield Hit(c.manifest, sc_path(c, "runAsUser", pod), "runAsUser: 0 runs as root; use the image's "
+                          "non-root uid (1000) or leave it unset on OpenShift")
+
+
+@rule("ZK-SEC-003", ERROR, "no privileged containers")
+def not_privileged(ctx: Context):
+    for c in all_containers(ctx):
+        if c.sc("privileged") is True:
+            yield Hit(c.manifest, sc_path(c, "privileged"), f"container {c.name} is privileged; set privileged: false")
+
+
+@rule("ZK-SEC-004", ERROR, "allowPrivilegeEscalation is false")
+def no_privilege_escalation(ctx: Context):
+    for c in all_containers(ctx):
+        if c.sc("allowPrivilegeEscalation") is not False:
+            yield Hit(c.manifest, sc_path(c, "allowPrivilegeEscalation"),
+                      f"container {c.name}: set securityContext.allowPrivilegeEscalation: false")
+
+
+@rule("ZK-SEC-005", ERROR, "capabilities: drop ALL, add nothing but NET_BIND_SERVICE")
+def drop_all_capabilities(ctx: Context):
+    for c in all_containers(ctx):
+        drop = get(c.spec, ("securityContext", "capabilities", "drop")) or []
+        if "ALL" not in [str(d) for d in drop]:
+            yield Hit(c.manifest, (*c.path, "securityContext", "capabilities", "drop"),
+                      f"container {c.name}: set securityContext.capabilities.drop: [ALL]")
+        added = get(c.spec, ("securityContext", "capabilities", "add")) or []
+        extra = [str(a) for a in added if str(a) not in SAFE_CAPABILITIES]
+        if extra:
+            yield Hit(c.manifest, (*c.path, "securityContext", "capabilities", "add"),
+                      f"container {c.name} adds {', '.join(extra)}; ZooKeeper needs no capability: remove them")
+
+
+@rule("ZK-SEC-006", ERROR, "seccomp profile RuntimeDefault (or Localhost) at pod or container level")
+def seccomp_runtime_default(ctx: Context):
+    allowed = ("RuntimeDefault", "Localhost")
+    for c in all_containers(ctx):
+        own = get(c.spec, ("securityContext", "seccompProfile", "type"))
+        pod = get(c.manifest.doc, (*c.pod_path, "securityContext", "seccompProfile", "type"))
+        if own is not None and own not in allowed:
+            yield Hit(c.manifest, (*c.path, "securityContext", "seccompProfile", "type"),
+                      f"container {c.name} uses seccomp {own}; set seccompProfile.type: RuntimeDefault")
+        elif own is None and pod not in allowed:
+            got = f"is {pod}" if pod else "is not set"
+            yield Hit(c.manifest, (*c.pod_path, "securityContext", "seccompProfile", "type"),
+                      f"the pod's seccomp profile {got}; set securityContext.seccompProfile.type: RuntimeDefault")
+
+
+@rule("ZK-SEC-007", WARNING, "no service-account token mounted (ZooKeeper never calls the API)")
+def no_service_account_token(ctx: Context):
+    for manifest in workloads(ctx):
+        pod_path = pod_spec_path(manifest)
+        if get(manifest.doc, (*pod_path, "automountServiceAccountToken")) is False:
+            continue
+        account = ctx.named("ServiceAccount", get(manifest.doc, (*pod_path, "serviceAccountName")))
+        if account and account.doc.get("automountServiceAccountToken") is False:
+            continue
+        yield Hit(manifest, (*pod_path, "automountServiceAccountToken"),
+                  "set automountServiceAccountToken: false in the pod spec unless the pod calls the Kubernetes API")
+
+
+@rule("ZK-SEC-008", WARNING, "read-only root filesystem (error in production)")
+def read_only_root(ctx: Context):
+    for c in all_containers(ctx):
+        if c.sc("readOnlyRootFilesystem") is not True:
+            yield Hit(c.manifest, sc_path(c, "readOnlyRootFilesystem"),
+                      f"container {c.name}: set securityContext.readOnlyRootFilesystem: true (write only to volumes)",
+                      ERROR if ctx.profile_type == "production" else None)
+
+
+@rule("ZK-OCP-001", ERROR, "no fixed runAsUser, runAsGroup or fsGroup (the restricted-v2 SCC assigns them)",
+      types=("openshift",))
+def openshift_no_fixed_ids(ctx: Context):
+    for manifest in workloads(ctx):
+        pod_path = pod_spec_path(manifest)
+        for key in ("runAsUser", "runAsGroup", "fsGroup"):
+            if get(manifest.doc, (*pod_path, "securityContext", key)) is not None:
+                yield Hit(manifest, (*pod_path, "securityContext", key),
+                          f"remove securityContext.{key} from the pod: on OpenShift the SCC assigns it")
+        for c in containers(manifest):
+            for key in ("runAsUser", "runAsGroup"):
+                if c.sc(key) is not None:
+                    yield Hit(manifest, sc_path(c, key),
+                              f"remove securityContext.{key} from container {c.name}: on OpenShift the SCC assigns it")
+
+
+# --- PodDisruptionBudget -------------------------------------------------------------------------------------
+
+
+def pdbs_for(ctx: Context, statefulset):
+    labels = pod_labels(statefulset)
+    return [pdb for pdb in ctx.by_kind["PodDisruptionBudget"] if selector_matches(get(pdb.doc, ("spec", "selector")),
+                                                                                   labels)]
+
+
+@rule("ZK-PDB-001", ERROR, "PodDisruptionBudget uses policy/v1")
+def pdb_api_version(ctx: Context):
+    for pdb in ctx.by_kind["PodDisruptionBudget"]:
+        if pdb.api_version != "policy/v1":
+            yield Hit(pdb, ("apiVersion",), f"apiVersion {pdb.api_version} was removed in Kubernetes 1.25; use "
+                      "policy/v1 (note: in policy/v1 an empty selector selects every pod in the namespace)")
+
+
+@rule("ZK-PDB-002", ERROR, "exactly one PodDisruptionBudget covers the StatefulSet's pods")
+def one_pdb(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        matching = pdbs_for(ctx, statefulset)
+        if not matching:
+            yield Hit(statefulset, ("metadata", "name"), f"no PodDisruptionBudget selects the pods of {statefulset.ref}"
+                      "; add one (policy/v1, selector = the pod labels, maxUnavailable: 1) so drains keep a quorum")
+        for extra in matching[1:]:
+            others = ", ".join(m.ref for m in matching if m is not extra)
+            yield Hit(extra, ("spec", "selector"), f"{extra.ref} selects the same pods as {others}; the eviction API "
+                      "refuses every eviction of a pod covered by two budgets: keep one")
+
+
+@rule("ZK-PDB-003", ERROR, "the PDB selector matches the pod labels and nothing wider")
+def pdb_selector(ctx: Context):
+    statefulsets = ctx.by_kind["StatefulSet"]
+    for pdb in ctx.by_kind["PodDisruptionBudget"]:
+        selector = get(pdb.doc, ("spec", "selector"))
+        if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            yield Hit(pdb, ("spec", "selector"), "the selector is missing or empty (policy/v1: every pod in the "
+                      "namespace; policy/v1beta1: none); set matchLabels to the StatefulSet's selector labels")
+            continue
+        matched = [s for s in statefulsets if selector_matches(selector, pod_labels(s))]
+        if statefulsets and not matched:
+            names = ", ".join(f"{s.ref} {dict(pod_labels(s))}" for s in statefulsets)
+            yield Hit(pdb, ("spec", "selector"), f"the selector matches no pod of {names}; use the pod labels")
+        for statefulset in matched:
+            missing = sorted(selector_keys(get(statefulset.doc, ("spec", "selector"))) - selector_keys(selector))
+            if missing:
+                yield Hit(pdb, ("spec", "selector"), f"the selector is wider than {statefulset.ref}'s selector and "
+                          f"may select other apps' pods; add {', '.join(missing)} to matchLabels")
+
+
+def _pdb_budget(pdb, size: int) -> tuple[int | None, tuple, str]:
+    """(members that stay available, field, text) for a PDB over `size` pods."""
+    spec = pdb.doc.get("spec") or {}
+    if spec.get("maxUnavailable") is not None:
+        down = scaled(spec["maxUnavailable"], size)
+        return (None if down is None else size - down), ("spec", "maxUnavailable"), \
+            f"maxUnavailable {spec['maxUnavailable']}"
+    if spec.get("minAvailable") is not None:
+        return scaled(spec["minAvailable"], size), ("spec", "minAvailable"), f"minAvailable {spec['minAvailable']}"
+    return None, ("spec",), "neither maxUnavailable nor minAvailable"
+
+
+@rule("ZK-PDB-004", ERROR, "the PDB keeps a quorum")
+def pdb_keeps_quorum(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        size = replicas(statefulset)
+        quorum = size // 2 + 1
+        for pdb in pdbs_for(ctx, statefulset):
+            available, path, text = _pdb_budget(pdb, size)
+            if available is None:
+                yield Hit(pdb, path, f"{text} gives no usable budget; set maxUnavailable: 1")
+            elif available < quorum:
+                yield Hit(pdb, path, f"{text} lets {size - available} of {size} members go at once, leaving "
+                          f"{available} < quorum {quorum}; set maxUnavailable: {size - quorum} or minAvailable: "
+                          f"{quorum}")
+
+
+@rule("ZK-PDB-005", ERROR, "the PDB still allows one disruption (node drains)")
+def pdb_allows_drain(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        size = replicas(statefulset)
+        for pdb in pdbs_for(ctx, statefulset):
+            available, path, text = _pdb_budget(pdb, size)
+            if available is not None and size - available < 1:
+                yield Hit(pdb, path, f"{text} with {size} replicas allows no disruption, so every node drain blocks; "
+                          f"set maxUnavailable: 1")
+
+
+# --- anti-affinity -------------------------------------------------------------------------------------------
+
+
+def anti_affinity_terms(statefulset, pod_path):
+    """(kind, term path, term) for every pod anti-affinity term: 'required' or 'preferred'."""
+    base = (*pod_path, "affinity", "podAntiAffinity")
+    for index, term in enumerate(get(statefulset.doc, (*base, "requiredDuringSchedulingIgnoredDuringExecution"))
+                                 or []):
+        yield "required", (*base, "requiredDuringSchedulingIgnoredDuringExecution", index), term
+    for index, weighted in enumerate(get(statefulset.doc, (*base, "preferredDuringSchedulingIgnoredDuringExecution"))
+                                     or []):
+        yield "preferred", (*base, "preferredDuringSchedulingIgnoredDuringExecution", index, "podAffinityTerm"), \
+            (weighted or {}).get("podAffinityTerm") or {}
+
+
+def hostname_terms(statefulset, kind: str):
+    pod_path, labels = pod_spec_path(statefulset), pod_labels(statefulset)
+    return [path for k, path, term in anti_affinity_terms(statefulset, pod_path)
+            if k == kind and term.get("topologyKey") == HOSTNAME and selector_matches(term.get("labelSelector"),
+                                                                                       labels)]
+
+
+@rule("ZK-AFF-001", ERROR, "every anti-affinity and spread term's labelSelector matches the pod labels")
+def affinity_selectors_match(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        pod_path, labels = pod_spec_path(statefulset), pod_labels(statefulset)
+        for kind, path, term in anti_affinity_terms(statefulset, pod_path):
+            if not selector_matches(term.get("labelSelector"), labels):
+                yield Hit(statefulset, (*path, "labelSelector"), f"this {kind} anti-affinity term's labelSelector "
+                          f"matches none of the pod labels {dict(labels)}, so it keeps no two members apart; use the "
+                          "pod labels")
+        for index, constraint in enumerate(get(statefulset.doc, (*pod_path, "topologySpreadConstraints")) or []):
+            if not selector_matches(constraint.get("labelSelector"), labels):
+                yield Hit(statefulset, (*pod_path, "topologySpreadConstraints", index, "labelSelector"),
+                          f"this spread constraint's labelSelector matches none of the pod labels {dict(labels)}; "
+                          "use the pod labels")
+
+
+@rule("ZK-AFF-002", ERROR, "production requires one member per node", types=("production",))
+def production_required_anti_affinity(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        if not hostname_terms(statefulset, "required"):
+            yield Hit(statefulset, (*pod_spec_path(statefulset), "affinity", "podAntiAffinity",
+                                    "requiredDuringSchedulingIgnoredDuringExecution"),
+                      f"add a requiredDuringSchedulingIgnoredDuringExecution anti-affinity term with topologyKey "
+                      f"{HOSTNAME} selecting the pod labels: one node loss must never take two members")
+
+
+@rule("ZK-AFF-003", ERROR, "laptop clusters must not require one member per node", types=LAPTOP_TYPES)
+def laptop_no_required_anti_affinity(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        if replicas(statefulset) > 1:
+            for path in hostname_terms(statefulset, "required"):
+                yield Hit(statefulset, path, f"a required anti-affinity on {HOSTNAME} leaves all but one member "
+                          "Pending on a one-node cluster; use preferredDuringSchedulingIgnoredDuringExecution")
+
+
+@rule("ZK-AFF-004", WARNING, "members are spread over nodes (preferred anti-affinity at least)")
+def some_anti_affinity(ctx: Context):
+    if ctx.profile_type == "production":
+        return  # ZK-AFF-002 asks for more
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        if replicas(statefulset) > 1 and not (hostname_terms(statefulset, "required")
+                                              or hostname_terms(statefulset, "preferred")):
+            yield Hit(statefulset, (*pod_spec_path(statefulset), "affinity", "podAntiAffinity"),
+                      f"no anti-affinity on {HOSTNAME}: all members may land on one node; add a preferred term")
+
+
+# --- ensemble ------------------------------------------------------------------------------------------------
+
+
+@rule("ZK-ENS-001", ERROR, "replicas is odd and at least 3 (1 is a warning on laptop profiles)")
+def odd_replicas(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        size = replicas(statefulset)
+        if size == 1:
+            yield Hit(statefulset, ("spec", "replicas"), "a single member has no fault tolerance; use replicas: 3",
+                      WARNING if ctx.is_laptop else None)
+        elif size % 2 == 0 or size < 3:
+            yield Hit(statefulset, ("spec", "replicas"), f"replicas {size} tolerates no more failures than "
+                      f"{size - 1}; use an odd number >= 3 (3 or 5)")
+
+
+@rule("ZK-ENS-002", ERROR, "the server count start.sh gets equals replicas")
+def server_count(ctx: Context):
+    for c in ensemble_containers(ctx):
+        size = replicas(c.manifest)
+        setting = ctx.server_count(c)
+        if setting is None:
+            yield Hit(c.manifest, (*c.path, "envFrom"), f"container {c.name} gets no server count; set ZOO_SERVERS="
+                      f"{size} in its ConfigMap (or --servers={size}) to match replicas")
+        elif setting.value.strip() != str(size):
+            yield Hit(setting.manifest, setting.path, f"start.sh gets {setting.value} servers but {c.manifest.ref} "
+                      f"has replicas {size}; set both to the same odd number")
+
+
+@rule("ZK-ENS-003", ERROR, "serviceName names a headless Service in the manifests")
+def headless_service(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        name = get(statefulset.doc, ("spec", "serviceName"))
+        service = ctx.named("Service", name)
+        if not name:
+            yield Hit(statefulset, ("spec", "serviceName"), "set serviceName to a headless Service: members find "
+                      "each other by its DNS names")
+        elif service is None:
+            yield Hit(statefulset, ("spec", "serviceName"), f"serviceName {name} names no Service in these "
+                      "manifests; add a headless Service (clusterIP: None) with that name")
+        elif str(get(service.doc, ("spec", "clusterIP"))) != "None":
+            yield Hit(service, ("spec", "clusterIP"), f"{service.ref} is the StatefulSet's serviceName but not "
+                      "headless; set clusterIP: None")
+
+
+def governing_services(ctx: Context):
+    for statefulset in ctx.by_kind["StatefulSet"]:
+        service = ctx.named("Service", get(statefulset.doc, ("spec", "serviceName")))
+        if service is not None:
+            yield statefulset, service
+
+
+@rule("ZK-ENS-004", ERROR, "the headless Service publishes not-ready addresses")
+def publishes_not_ready(ctx: Context):
+    for _, service in governing_services(ctx):
+        if get(service.doc, ("spec", "publishNotReadyAddresses")) is not True:
+            yield Hit(service, ("spec", "publishNotReadyAddresses"), "set publishNotReadyAddresses: true so members "
+                      "resolve each other before they are Ready (else a new ensemble cannot form a quorum)")
+
+
+@rule("ZK-ENS-005", ERROR, "the headless Service's selector matches the pods")
+def service_selects_pods(ctx: Context):
+    for statefulset, service in governing_services(ctx):
+        labels = pod_labels(statefulset)
+        if not map_selector_matches(get(service.doc, ("spec", "selector")), labels):
+            yield Hit(service, ("spec", "selector"), f"{service.ref}'s selector does not match the pod labels "
+                      f"{dict(labels)}; members get no DNS records: use the pod labels")
+
+
+@rule("ZK-ENS-006", ERROR, "OrderedReady start is not combined with a quorum readiness probe")
+def no_ordered_ready_deadlock(ctx: Context):
+    for c in ensemble_containers(ctx):
+        policy = get(c.manifest.doc, ("spec", "podManagementPolicy")) or "OrderedReady"
+        command = get(c.spec, ("readinessProbe", "exec", "command")) or []
+        if policy != "Parallel" and replicas(c.manifest) > 1 and "srvr" in probe_words(command):
+            yield Hit(c.manifest, ("spec", "podManagementPolicy"), "readiness waits for a quorum (srvr) but "
+                      "OrderedReady starts member 1 only after member 0 is Ready: it never is; set "
+                      "podManagementPolicy: Parallel")
+
+
+# --- resources -----------------------------------------------------------------------------------------------
+
+
+def _resource_rule(kind: str, resource: str, why: str):
+    def check(ctx: Context):
+        for c in ensemble_containers(ctx):
+            if get(c.spec, ("resources", kind, resource)) is None:
+                yield Hit(c.manifest, (*c.path, "resources", kind, resource),
+                          f"container {c.name}: set resources.{kind}.{resource} ({why})")
+    return check
+
+
+rule("ZK-RES-001", ERROR, "memory request set")(
+    _resource_rule("requests", "memory", "the scheduler places members by it"))
+rule("ZK-RES-002", ERROR, "memory limit set")(
+    _resource_rule("limits", "memory", "the heap check and eviction order depend on it"))
+rule("ZK-RES-003", ERROR, "cpu request set")(
+    _resource_rule("requests", "cpu", "a starved member misses heartbeats and drops out of the quorum"))
+
+
+def headroom(limit: float) -> float:
+    """Memory beyond the heap the JVM needs (metaspace, threads, direct buffers, GC): max(128Mi, 25% of limit)."""
+    return max(128 * MI, limit / 4)
+
+
+@rule("ZK-RES-004", ERROR, "JVM heap plus headroom max(128Mi, 25% of the limit) fits the memory limit")
+def heap_fits_limit(ctx: Context):
+    for c in ensemble_containers(ctx):
+        limit = k8s_bytes(get(c.spec, ("resources", "limits", "memory")))
+        if limit is None:
+            continue  # ZK-RES-002
+        for heap, setting in ctx.heap_settings(c):
+            needed = heap + headroom(limit)
+            if needed > limit:
+                yield Hit(setting.manifest, setting.path, f"heap {setting.value} plus headroom {human(headroom(limit))}"
+                          f" (max(128Mi, 25% of the limit)) = {human(needed)} exceeds container {c.name}'s memory "
+                          f"limit {human(limit)}; lower the heap to {human(limit - headroom(limit))} or raise the "
+                          "limit", )
+
+
+# --- probes --------------------------------------------------------------------------------------------------
+
+
+@rule("ZK-PRB-001", ERROR, "liveness probe present")
+def liveness_probe(ctx: Context):
+    for c in ensemble_containers(ctx):
+        if not c.spec.get("livenessProbe"):
+            yield Hit(c.manifest, (*c.path, "livenessProbe"), f"container {c.name}: add a livenessProbe "
+                      "(exec ready_live.sh 2181 live: ruok answers imok)")
+
+
+@rule("ZK-PRB-002", ERROR, "readiness probe present")
+def readiness_probe(ctx: Context):
+    for c in ensemble_containers(ctx):
+        if not c.spec.get("readinessProbe"):
+            yield Hit(c.manifest, (*c.path, "readinessProbe"), f"container {c.name}: add a readinessProbe "
+                      "(exec ready_live.sh 2181 ready: the member serves)")
+
+
+@rule("ZK-PRB-003", ERROR, "every four-letter word the probes use is whitelisted")
+def probe_words_whitelisted(ctx: Context):
+    for c in ensemble_containers(ctx):
+        whitelist, setting = ctx.whitelist(c)
+        for probe in ("livenessProbe", "startupProbe", "readinessProbe"):
+            command = get(c.spec, (probe, "exec", "command")) or []
+            missing = sorted(probe_words(command) - whitelist) if "*" not in whitelist else []
+            if missing:
+                where = (f"the whitelist {','.join(sorted(whitelist))} set in {setting.where}" if setting else
+                         "no 4lw.commands.whitelist (ZooKeeper >= 3.5 then allows only srvr)")
+                yield Hit(c.manifest, (*c.path, probe, "exec", "command"), f"the {probe} sends "
+                          f"{', '.join(missing)}, but the server has {where}; add {', '.join(missing)} to "
+                          "ZOO_4LW_COMMANDS_WHITELIST, or the probe always fails")
+
+
+# --- image ---------------------------------------------------------------------------------------------------
+
+
+def image_tag(image: str) -> tuple[str | None, bool]:
+    """(tag, has digest) of an image reference."""
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    return (last.split(":", 1)[1] if ":" in last else None), bool(digest)
+
+
+@rule("ZK-IMG-001", ERROR, "image has a pinned tag (not latest) or a digest")
+def pinned_image(ctx: Context):
+    for c in all_containers(ctx):
+        image = str(c.spec.get("image") or "")
+        tag, digest = image_tag(image)
+        if digest:
+            continue
+        if tag is None:
+            yield Hit(c.manifest, (*c.path, "image"), f"image {image!r} has no tag (means latest); pin a version "
+                      "tag or a digest")
+        elif tag == "latest":
+            yield Hit(c.manifest, (*c.path, "image"), f"image {image!r} uses latest; pin a version tag or a digest")
+
+
+@rule("ZK-IMG-002", ERROR, "laptop profiles use a locally loaded image (imagePullPolicy not Always)",
+      types=LAPTOP_TYPES)
+def laptop_pull_policy(ctx: Context):
+    for c in all_containers(ctx):
+        if c.spec.get("imagePullPolicy") == "Always":
+            yield Hit(c.manifest, (*c.path, "imagePullPolicy"), "imagePullPolicy Always pulls an image that was only "
+                      "loaded into the node (kind load / minikube image load); use IfNotPresent")
+
+
+RULES_BY_ID = {r.id: r for r in RULES}
+assert len(RULES_BY_ID) == len(RULES), "duplicate rule id"
+__all__ = ["RULES", "RULES_BY_ID", "Rule", "format_path", "headroom"]

@@ -1,0 +1,300 @@
+"""Trace a rendered field back to the repository file (and line) it came from.
+
+Overlays: kustomize names each object's origin (`buildMetadata: [originAnnotations]`, built from a wrapper
+kustomization in a temp dir, so the deployable output is untouched); a field set by a patch is found by looking up
+the same path in the patch files of the overlay, its components and the base (the last one applied wins); a
+ConfigMap key by the generator literal or env-file line that sets it. Chart: helm's `# Source:` comment names the
+template; a line is given when the field's key appears there (or in the values files) exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from tools import kustomize
+from tools.errors import UserError
+from tools.manifests import Manifest
+from tools.profiles import Profile
+
+Tracer = Callable[[Manifest, tuple], "str | None"]
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+ORIGIN = "config.kubernetes.io/origin"
+
+
+def display(path: Path, root: Path) -> str:
+    path = Path(os.path.normpath(path))
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+@cache
+def _load_rt(path: Path) -> list:
+    """A YAML file's documents with line numbers (cached: patch files are read once per run)."""
+    try:
+        return [d for d in YAML(typ="rt").load_all(path.read_text()) if d is not None]
+    except (OSError, YAMLError):
+        return []
+
+
+def semantic_path(doc, path: tuple) -> list:
+    """The rendered path with list positions replaced by item names where items have one (merge keys)."""
+    result, node = [], doc
+    for segment in path:
+        if isinstance(segment, int) and isinstance(node, list) and 0 <= segment < len(node):
+            item = node[segment]
+            name = item.get("name") if isinstance(item, dict) else None
+            result.append(("name", name) if name is not None else segment)
+            node = item
+        else:
+            result.append(segment)
+            node = node.get(segment) if isinstance(node, dict) else None
+    return result
+
+
+def navigate(node, path: list) -> tuple[int | None, bool]:
+    """(1-based line of the deepest node found, whether the whole path was found)."""
+    line = None
+    for segment in path:
+        if isinstance(segment, tuple) and isinstance(node, CommentedSeq):
+            position = next((i for i, item in enumerate(node)
+                             if isinstance(item, dict) and item.get("name") == segment[1]), None)
+            if position is None:
+                return line, False
+            line, node = node.lc.item(position)[0] + 1, node[position]
+        elif isinstance(segment, int) and isinstance(node, CommentedSeq) and 0 <= segment < len(node):
+            line, node = node.lc.item(segment)[0] + 1, node[segment]
+        elif isinstance(segment, str) and isinstance(node, CommentedMap) and segment in node:
+            line, node = node.lc.key(segment)[0] + 1, node[segment]
+            if node is None:  # `key: null` in a strategic merge patch deletes the field: this is where it went
+                return line, True
+        else:
+            return line, False
+    return line, True
+
+
+def json_pointer(path: tuple) -> str:
+    return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in path)
+
+
+@dataclass
+class Patch:
+    file: Path
+    docs: list  # strategic merge documents, or one list of JSON 6902 operations
+    target: dict | None
+    entry_line: int | None = None  # line of an inline patch in its kustomization
+
+
+@dataclass
+class Generator:
+    kustomization: Path
+    entry: CommentedMap
+
+
+def _targets(target: dict | None, doc, manifest: Manifest) -> bool:
+    def same_name(name) -> bool:
+        return name == manifest.name or (manifest.kind in ("ConfigMap", "Secret")
+                                         and manifest.name.startswith(f"{name}-"))
+
+    if target:
+        if target.get("kind") not in (None, manifest.kind):
+            return False
+        name = target.get("name")
+        return name is None or same_name(name) or bool(re.fullmatch(str(name), manifest.name))
+    if isinstance(doc, dict):
+        return doc.get("kind") == manifest.kind and same_name((doc.get("metadata") or {}).get("name"))
+    return False
+
+
+class KustomizeTracer:
+    def __init__(self, overlay: Path, root: Path):
+        self.root = root
+        self.patches: list[Patch] = []
+        self.generators: list[Generator] = []
+        self._walk(overlay.resolve(), set())
+        self.origins = self._origins(overlay.resolve())
+
+    def _walk(self, directory: Path, seen: set) -> None:
+        """Patches and generators in the order kustomize applies them: resources, components, own."""
+        kfile = next((directory / n for n in KUSTOMIZATION_NAMES if (directory / n).is_file()), None)
+        if kfile is None or kfile in seen:
+            return
+        seen.add(kfile)
+        docs = _load_rt(kfile)
+        k = docs[0] if docs and isinstance(docs[0], dict) else {}
+        for key in ("resources", "components"):
+            for entry in k.get(key) or []:
+                if (directory / str(entry)).is_dir():
+                    self._walk((directory / str(entry)).resolve(), seen)
+        for index, entry in enumerate(k.get("patches") or []):
+            if not isinstance(entry, dict):
+                continue
+            if entry.get("path"):
+                self._add_patch(directory / entry["path"], entry.get("target"))
+            elif entry.get("patch"):
+                docs = [d for d in yaml.safe_load_all(str(entry["patch"])) if d is not None]
+                self.patches.append(Patch(kfile, docs, entry.get("target"), k["patches"].lc.item(index)[0] + 1))
+        for entry in k.get("patchesStrategicMerge") or []:
+            if (directory / str(entry)).is_file():
+                self._add_patch(directory / str(entry), None)
+        for entry in k.get("patchesJson6902") or []:
+            if isinstance(entry, dict) and entry.get("path"):
+                self._add_patch(directory / entry["path"], entry.get("target"))
+        for entry in k.get("configMapGenerator") or []:
+            if isinstance(entry, CommentedMap):
+                self.generators.append(Generator(kfile, entry))
+
+    def _add_patch(self, file: Path, target) -> None:
+        docs = _load_rt(file.resolve())
+        if docs:
+            self.patches.append(Patch(file.resolve(), docs, target))
+
+    def _origins(self, overlay: Path) -> dict[tuple[str, str], Path | str]:
+        """(kind, name) -> the resource file it came from, or the kustomization whose generator made it."""
+        staging = Path(tempfile.mkdtemp(prefix="policy-origins-"))
+        try:
+            (staging / "kustomization.yaml").write_text(
+                "resources:\n  - " + os.path.relpath(overlay, staging) + "\nbuildMetadata: [originAnnotations]\n")
+            text = kustomize.build(staging)
+            origins = {}
+            for doc in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+                if not isinstance(doc, dict):
+                    continue
+                meta = doc.get("metadata") or {}
+                origin = yaml.safe_load((meta.get("annotations") or {}).get(ORIGIN) or "null") or {}
+                where = origin.get("path") or origin.get("configuredIn")
+                if where:
+                    origins[(doc.get("kind"), meta.get("name"))] = (staging / where).resolve()
+            return origins
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def __call__(self, manifest: Manifest, path: tuple) -> str | None:
+        if manifest.kind == "ConfigMap" and len(path) == 2 and path[0] == "data":
+            found = self._generator_line(manifest, str(path[1]))
+            if found:
+                return found
+        semantic = semantic_path(manifest.doc, path)
+        for patch in reversed(self.patches):
+            line = self._patch_line(patch, manifest, path, semantic)
+            if line:
+                return f"{display(patch.file, self.root)}:{line}"
+        origin = self.origins.get((manifest.kind, manifest.name))
+        if origin is None:
+            return None
+        for doc in _load_rt(origin):
+            if isinstance(doc, dict) and doc.get("kind") == manifest.kind:
+                line, _ = navigate(doc, semantic)
+                if doc.get("kind") != "Kustomization" and line:
+                    return f"{display(origin, self.root)}:{line}"
+        return display(origin, self.root)
+
+    def _patch_line(self, patch: Patch, manifest: Manifest, path: tuple, semantic: list) -> int | None:
+        if patch.docs and isinstance(patch.docs[0], list):  # JSON 6902
+            if not _targets(patch.target, None, manifest):
+                return None
+            pointer = json_pointer(path)
+            ops = patch.docs[0]
+            for index in reversed(range(len(ops))):
+                op = ops[index]
+                op_path = str(op.get("path", "")) if isinstance(op, dict) else ""
+                if op_path and (pointer == op_path or pointer.startswith(op_path + "/")):
+                    return patch.entry_line or ops.lc.item(index)[0] + 1
+            return None
+        for doc in patch.docs:
+            if _targets(patch.target, doc, manifest) and isinstance(doc, CommentedMap):
+                line, complete = navigate(doc, semantic)
+                if complete and line:
+                    return patch.entry_line or line
+        return None
+
+    def _generator_line(self, manifest: Manifest, key: str) -> str | None:
+        for generator in reversed(self.generators):
+            entry = generator.entry
+            name = str(entry.get("name"))
+            if manifest.name != name and not manifest.name.startswith(f"{name}-"):
+                continue
+            literals = entry.get("literals") or []
+            for index, literal in enumerate(literals):
+                if str(literal).split("=", 1)[0].strip() == key:
+                    return f"{display(generator.kustomization, self.root)}:{literals.lc.item(index)[0] + 1}"
+            for env_file in [*(entry.get("envs") or []), *([entry["env"]] if entry.get("env") else [])]:
+                path = generator.kustomization.parent / str(env_file)
+                try:
+                    lines = path.read_text().splitlines()
+                except OSError:
+                    continue
+                for number, text in enumerate(lines, 1):
+                    if text.split("=", 1)[0].strip() == key:
+                        return f"{display(path, self.root)}:{number}"
+            files = entry.get("files") or []
+            for index, item in enumerate(files):
+                item = str(item)
+                if (item.split("=", 1)[0] if "=" in item else Path(item).name) == key:
+                    return f"{display(generator.kustomization, self.root)}:{files.lc.item(index)[0] + 1}"
+        return None
+
+
+def find_key_line(text: str, keys: list[str]) -> int | None:
+    """The line of the last key in text, when exactly one such line sits under the key before it."""
+    lines = text.splitlines()
+    hits = []
+    pattern = re.compile(rf"^(\s*)(?:-\s+)?{re.escape(keys[-1])}:")
+    for number, line in enumerate(lines):
+        match = pattern.match(line)
+        if not match:
+            continue
+        if len(keys) > 1:
+            indent = len(match.group(1))
+            parent = next((p for p in reversed(lines[:number])
+                           if p.strip() and not p.lstrip().startswith("#") and len(p) - len(p.lstrip()) < indent), "")
+            if not re.match(rf"^\s*(?:-\s+)?{re.escape(keys[-2])}:", parent):
+                continue
+        hits.append(number + 1)
+    return hits[0] if len(hits) == 1 else None
+
+
+class HelmTracer:
+    def __init__(self, chart: Path, values: list[Path], root: Path):
+        self.chart, self.values, self.root = chart, values, root
+
+    def __call__(self, manifest: Manifest, path: tuple) -> str | None:
+        if not manifest.helm_source:
+            return None
+        template = self.chart / manifest.helm_source.split("/", 1)[-1]
+        keys = [s for s in path if isinstance(s, str)][-2:]
+        for file in (template, *self.values):
+            try:
+                line = find_key_line(file.read_text(), keys) if keys else None
+            except OSError:
+                continue
+            if line:
+                return f"{display(file, self.root)}:{line}"
+        return display(template, self.root)
+
+
+def tracer_for(profile: Profile) -> Tracer | None:
+    """The tracer for a profile, or None when its origin cannot be traced (kustomize failing is not fatal)."""
+    if profile.source == "overlay":
+        try:
+            return KustomizeTracer(profile.path, profile.root)
+        except (UserError, OSError, yaml.YAMLError):
+            return None
+    if profile.source == "chart":
+        chart = profile.root / "chart"
+        values = [] if profile.env == "default" else [profile.path]
+        return HelmTracer(chart, [*values, chart / "values.yaml"], profile.root)
+    return None
