@@ -2,7 +2,7 @@
 
     engine = Engine.detect()          # podman, else a docker CLI whose daemon answers; ToolMissing otherwise
     engine.name                       # "podman" | "docker"
-    engine.ensure_base_image()        # podman only: debootstrap + import docker.io/library/debian:bookworm-slim if absent
+    engine.ensure_base_image()        # podman only: debootstrap + import the Dockerfile's FROM tag if absent
     engine.build(context, tag, no_cache=False, dockerfile=None) -> Result
     engine.image_exists(tag) -> bool; engine.image_size(tag) -> int (bytes); engine.image_rm(tag)
     engine.network_create(name, subnet="10.89.7.0/24"); engine.network_rm(name)
@@ -18,7 +18,7 @@
 
 On podman the settings that work on these machines (runc, cgroupfs, file events, ulimits) are written to
 <store>/containers.conf and every call uses one private store: --root <store>/root, --runroot <store>/run, networks
-in <store>/networks. <store> is $KUBE_ZOOKEEPER_PODMAN_DIR, default ~/.cache/kube-zookeeper/podman.
+in <store>/networks. <store> is $KUBE_ZOOKEEPER_PODMAN_DIR, default tools.toolcache.cache_dir()/podman.
 $KUBE_ZOOKEEPER_ENGINE=podman|docker forces a choice. Every call goes through tools.run.
 """
 
@@ -32,9 +32,9 @@ from pathlib import Path
 
 from tools.errors import ToolMissing, UserError
 from tools.run import Result, run
+from tools.toolcache import cache_dir
 
 BASE_IMAGE = "docker.io/library/debian:bookworm-slim"
-CACHE_DIR = Path(os.environ.get("KUBE_ZOOKEEPER_CACHE", Path.home() / ".cache" / "kube-zookeeper"))
 APT_SOURCES = Path("/etc/apt/sources.list.d")
 
 _PODMAN_CONF = """\
@@ -50,7 +50,7 @@ network_config_dir = "{networks}"
 
 
 def podman_store() -> Path:
-    return Path(os.environ.get("KUBE_ZOOKEEPER_PODMAN_DIR", CACHE_DIR / "podman"))
+    return Path(os.environ.get("KUBE_ZOOKEEPER_PODMAN_DIR", cache_dir() / "podman"))
 
 
 class Engine:
@@ -127,7 +127,7 @@ class Engine:
         """Make `tag` exist; on podman from debootstrap (tarball cached). True when it had to be created."""
         if self.name != "podman" or self.image_exists(tag):
             return False
-        tarball = CACHE_DIR / "debian-bookworm-minbase.tar"
+        tarball = cache_dir() / "debian-bookworm-minbase.tar"
         if not tarball.exists():
             _debootstrap_tarball(tarball)
         self.cli("import", str(tarball), tag, timeout=600)

@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# Usage: start.sh [--servers=N] [--data_dir=DIR] ... (start.sh --help lists every flag)
+# Starts one ZooKeeper ensemble member. Each setting comes from its flag, else its ZOO_* environment variable
+# (the ConfigMap), else the default below. myid and the server list come from the StatefulSet hostname
+# (<statefulset>-<ordinal>) and the pod's FQDN (<host>.<headless>.<namespace>.svc.<cluster domain>); ZOO_HEADLESS_SERVICE,
+# POD_NAMESPACE and ZOO_CLUSTER_DOMAIN override the FQDN's parts. Writes zoo.cfg (unless the user mounted one), the
+# myid file, then execs java so signals reach ZooKeeper.
+set -Eeuo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=zk-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/zk-common.sh"
+
+GENERATED_MARK="# Written by start.sh; a zoo.cfg without this line is the user's own and is left alone."
+
+# flag -> environment variable
+declare -A ZK_FLAGS=(
+  [servers]=ZOO_SERVERS [data_dir]=ZOO_DATA_DIR [data_log_dir]=ZOO_DATA_LOG_DIR [conf_dir]=ZOO_CONF_DIR
+  [client_port]=ZOO_CLIENT_PORT [server_port]=ZOO_SERVER_PORT [election_port]=ZOO_ELECTION_PORT
+  [metrics_port]=ZOO_METRICS_PORT [tick_time]=ZOO_TICK_TIME [init_limit]=ZOO_INIT_LIMIT [sync_limit]=ZOO_SYNC_LIMIT
+  [heap]=ZOO_HEAP [max_client_cnxns]=ZOO_MAX_CLIENT_CNXNS [snap_retain_count]=ZOO_SNAP_RETAIN_COUNT
+  [purge_interval]=ZOO_PURGE_INTERVAL [max_session_timeout]=ZOO_MAX_SESSION_TIMEOUT
+  [min_session_timeout]=ZOO_MIN_SESSION_TIMEOUT [log_level]=ZOO_LOG_LEVEL
+)
+
+zk_usage() {
+  local flag
+  echo "usage: start.sh [--FLAG=VALUE | --FLAG VALUE]...; flags (each overrides its environment variable):"
+  for flag in $(printf '%s\n' "${!ZK_FLAGS[@]}" | sort); do
+    echo "  --$flag  (${ZK_FLAGS[$flag]})"
+  done
+}
+
+# Flags win over the environment: each one sets its ZOO_* variable.
+zk_parse_flags() {
+  local arg name value
+  while (($#)); do
+    arg=$1
+    shift
+    case "$arg" in
+      -h | --help)
+        zk_usage
+        exit 0
+        ;;
+      --*=*) name=${arg%%=*} value=${arg#*=} ;;
+      --*)
+        name=$arg
+        if (($# == 0)) || [[ $1 == --* ]]; then
+          echo "error: flag $name needs a value (--${name#--}=VALUE)" >&2
+          exit 2
+        fi
+        value=$1
+        shift
+        ;;
+      *)
+        echo "error: unexpected argument '$arg' (flags look like --servers=3; see start.sh --help)" >&2
+        exit 2
+        ;;
+    esac
+    name=${name#--}
+    if [[ -z ${ZK_FLAGS[$name]:-} ]]; then
+      echo "error: unknown flag --$name (see start.sh --help)" >&2
+      exit 2
+    fi
+    printf -v "${ZK_FLAGS[$name]}" '%s' "$value"
+  done
+}
+
+zk_defaults() {
+  : "${ZOO_SERVERS:=1}"
+  : "${ZOO_DATA_DIR:=/var/lib/zookeeper/data}"
+  : "${ZOO_DATA_LOG_DIR:=}"
+  : "${ZOO_CONF_DIR:=$ZK_HOME/conf}"
+  : "${ZOO_CLIENT_PORT:=2181}"
+  : "${ZOO_SERVER_PORT:=2888}"
+  : "${ZOO_ELECTION_PORT:=3888}"
+  : "${ZOO_METRICS_PORT:=7000}"
+  : "${ZOO_TICK_TIME:=2000}"
+  : "${ZOO_INIT_LIMIT:=10}"
+  : "${ZOO_SYNC_LIMIT:=5}"
+  : "${ZOO_HEAP:=}"
+  : "${ZOO_MAX_CLIENT_CNXNS:=60}"
+  : "${ZOO_SNAP_RETAIN_COUNT:=3}"
+  : "${ZOO_PURGE_INTERVAL:=12}"
+  : "${ZOO_MAX_SESSION_TIMEOUT:=40000}"
+  : "${ZOO_MIN_SESSION_TIMEOUT:=4000}"
+  : "${ZOO_LOG_LEVEL:=INFO}"
+  : "${ZOO_4LW_COMMANDS_WHITELIST:=ruok,srvr,mntr,conf}"
+  : "${ZOO_JVM_FLAGS:=}"
+}
+
+# zk_setting VAR: how a message names a setting, e.g. "--client_port/ZOO_CLIENT_PORT".
+zk_setting() {
+  local flag
+  for flag in "${!ZK_FLAGS[@]}"; do
+    if [[ ${ZK_FLAGS[$flag]} == "$1" ]]; then
+      echo "--$flag/$1"
+      return
+    fi
+  done
+  echo "$1"
+}
+
+# Report every bad setting, then exit 2 if there was one.
+zk_validate() {
+  local errors=() var
+  for var in ZOO_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT; do
+    if ! [[ ${!var} =~ ^[0-9]+$ ]] || ((10#${!var} < 1 || 10#${!var} > 65535)); then
+      errors+=("$(zk_setting "$var")='${!var}' is not a port number (1-65535)")
+    fi
+  done
+  for var in ZOO_SERVERS ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT; do
+    [[ ${!var} =~ ^[1-9][0-9]*$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a positive integer")
+  done
+  for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL; do
+    [[ ${!var} =~ ^[0-9]+$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a non-negative integer")
+  done
+  if ! [[ $ZOO_SNAP_RETAIN_COUNT =~ ^[0-9]+$ ]] || ((10#$ZOO_SNAP_RETAIN_COUNT < 3)); then
+    errors+=("$(zk_setting ZOO_SNAP_RETAIN_COUNT)='$ZOO_SNAP_RETAIN_COUNT' must be an integer >= 3 (ZooKeeper's minimum)")
+  fi
+  if [[ -n $ZOO_HEAP && ! $ZOO_HEAP =~ ^[1-9][0-9]*[kKmMgG]$ ]]; then
+    errors+=("$(zk_setting ZOO_HEAP)='$ZOO_HEAP' is not a heap size like 256M or 1G (empty = derived from the memory limit)")
+  fi
+  [[ $ZOO_LOG_LEVEL =~ ^(TRACE|DEBUG|INFO|WARN|ERROR|OFF)$ ]] ||
+    errors+=("$(zk_setting ZOO_LOG_LEVEL)='$ZOO_LOG_LEVEL' is not one of TRACE DEBUG INFO WARN ERROR OFF")
+  [[ $ZOO_DATA_DIR == /* ]] || errors+=("$(zk_setting ZOO_DATA_DIR)='$ZOO_DATA_DIR' is not an absolute path")
+  [[ -z $ZOO_DATA_LOG_DIR || $ZOO_DATA_LOG_DIR == /* ]] ||
+    errors+=("$(zk_setting ZOO_DATA_LOG_DIR)='$ZOO_DATA_LOG_DIR' is not an absolute path")
+  [[ $ZOO_CONF_DIR == /* ]] || errors+=("$(zk_setting ZOO_CONF_DIR)='$ZOO_CONF_DIR' is not an absolute path")
+  if [[ ${errors[*]:-} == "" && $ZOO_MIN_SESSION_TIMEOUT -gt $ZOO_MAX_SESSION_TIMEOUT ]]; then
+    errors+=("$(zk_setting ZOO_MIN_SESSION_TIMEOUT)=$ZOO_MIN_SESSION_TIMEOUT is above $(zk_setting ZOO_MAX_SESSION_TIMEOUT)=$ZOO_MAX_SESSION_TIMEOUT")
+  fi
+  if ((${#errors[@]})); then
+    for var in "${errors[@]}"; do
+      echo "error: $var" >&2
+    done
+    exit 2
+  fi
+}
+
+# zk_ordinal HOST: the StatefulSet ordinal at the end of HOST (zk-zookeeper-2 -> 2).
+zk_ordinal() {
+  local host=${1%%.*}
+  if ! [[ $host =~ ^(.+)-([0-9]+)$ ]]; then
+    echo "error: hostname '$1' does not end in -<ordinal> as a StatefulSet pod's does" >&2
+    return 2
+  fi
+  echo $((10#${BASH_REMATCH[2]}))
+}
+
+# zk_myid HOST: ordinal + 1 (zk-zookeeper-2 -> 3).
+zk_myid() {
+  local ordinal
+  ordinal=$(zk_ordinal "$1") || return 2
+  echo $((ordinal + 1))
+}
+
+# zk_statefulset HOST: the StatefulSet name (zk-zookeeper-2 -> zk-zookeeper).
+zk_statefulset() {
+  zk_ordinal "$1" >/dev/null || return 2
+  local host=${1%%.*}
+  echo "${host%-*}"
+}
+
+# zk_fqdn_part FQDN N: field N of <host>.<headless>.<namespace>.svc.<domain> (2 headless, 3 namespace,
+# 5 cluster domain); empty when FQDN is not shaped like that.
+zk_fqdn_part() {
+  local -a labels
+  IFS=. read -r -a labels <<<"$1"
+  if ((${#labels[@]} < 5)) || [[ ${labels[3]} != svc ]]; then
+    return 0
+  fi
+  case "$2" in
+    5) (
+      IFS=.
+      echo "${labels[*]:4}"
+    ) ;;
+    *) echo "${labels[$(($2 - 1))]}" ;;
+  esac
+}
+
+# zk_server_list COUNT STATEFULSET HEADLESS NAMESPACE DOMAIN SERVER_PORT ELECTION_PORT: the server.N lines.
+zk_server_list() {
+  local count=$1 sts=$2 headless=$3 namespace=$4 domain=$5 server_port=$6 election_port=$7 i
+  for ((i = 1; i <= count; i++)); do
+    echo "server.$i=$sts-$((i - 1)).$headless.$namespace.svc.$domain:$server_port:$election_port"
+  done
+}
+
+# zk_memory_limit: the container's memory limit in bytes (cgroup v2 or v1); empty when there is none.
+zk_memory_limit() {
+  local root=${ZK_CGROUP_ROOT:-/sys/fs/cgroup} limit="" host_total
+  if [[ -r $root/memory.max ]]; then
+    limit=$(<"$root/memory.max")
+  elif [[ -r $root/memory/memory.limit_in_bytes ]]; then
+    limit=$(<"$root/memory/memory.limit_in_bytes")
+  fi
+  [[ $limit =~ ^[0-9]+$ ]] || return 0
+  host_total=$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo 2>/dev/null || echo 0)
+  if [[ $host_total =~ ^[0-9]+$ ]] && ((host_total > 0 && limit >= host_total)); then
+    return 0 # "unlimited" on cgroup v1 is a huge number
+  fi
+  echo "$limit"
+}
+
+# zk_heap_for_limit BYTES: half the limit in MiB (the rest is metaspace, threads, buffers and page cache);
+# ZooKeeper's own default (1000M) when there is no limit.
+zk_heap_for_limit() {
+  if [[ -z ${1:-} ]]; then
+    echo 1000M
+    return
+  fi
+  local mib=$(($1 / 1024 / 1024 / 2))
+  ((mib >= 32)) || mib=32
+  echo "${mib}M"
+}
+
+zk_write_config() {
+  local file=$1 myid=$2 servers=$3
+  {
+    echo "$GENERATED_MARK"
+    echo "dataDir=$ZOO_DATA_DIR"
+    [[ -z $ZOO_DATA_LOG_DIR ]] || echo "dataLogDir=$ZOO_DATA_LOG_DIR"
+    echo "clientPort=$ZOO_CLIENT_PORT"
+    echo "tickTime=$ZOO_TICK_TIME"
+    echo "initLimit=$ZOO_INIT_LIMIT"
+    echo "syncLimit=$ZOO_SYNC_LIMIT"
+    echo "maxClientCnxns=$ZOO_MAX_CLIENT_CNXNS"
+    echo "minSessionTimeout=$ZOO_MIN_SESSION_TIMEOUT"
+    echo "maxSessionTimeout=$ZOO_MAX_SESSION_TIMEOUT"
+    echo "autopurge.snapRetainCount=$ZOO_SNAP_RETAIN_COUNT"
+    echo "autopurge.purgeInterval=$ZOO_PURGE_INTERVAL"
+    echo "4lw.commands.whitelist=$ZOO_4LW_COMMANDS_WHITELIST"
+    echo "admin.enableServer=false"
+    echo "quorumListenOnAllIPs=true"
+    echo "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
+    echo "metricsProvider.httpPort=$ZOO_METRICS_PORT"
+    echo "metricsProvider.exportJvmInfo=true"
+    if ((myid > 0)); then
+      echo "$servers"
+    else
+      echo "standaloneEnabled=true"
+    fi
+  } >"$file.tmp"
+  mv -f "$file.tmp" "$file"
+}
+
+zk_write_myid() {
+  local dir=$1 myid=$2 current
+  if [[ -L $dir/myid ]]; then
+    rm -f "$dir/myid" # Debian's package links it into /etc; a volume must hold its own
+  fi
+  if [[ -f $dir/myid ]]; then
+    current=$(<"$dir/myid")
+    if [[ $current != "$myid" ]]; then
+      echo "error: $dir/myid says $current but this pod's hostname makes it $myid: the volume belongs to another member" >&2
+      exit 2
+    fi
+    return 0
+  fi
+  echo "$myid" >"$dir/myid"
+}
+
+main() {
+  umask 0002 # group 0 keeps write access when the next start runs under another (arbitrary) uid
+  zk_parse_flags "$@"
+  zk_defaults
+  zk_validate
+
+  local host fqdn myid=0 sts headless namespace domain servers="" heap config
+  host=$(hostname)
+  fqdn=$(hostname -f 2>/dev/null || echo "$host")
+  if ((ZOO_SERVERS > 1)); then
+    myid=$(zk_myid "$host") || exit 2
+    sts=$(zk_statefulset "$host")
+    headless=${ZOO_HEADLESS_SERVICE:-$(zk_fqdn_part "$fqdn" 2)}
+    namespace=${POD_NAMESPACE:-$(zk_fqdn_part "$fqdn" 3)}
+    domain=${ZOO_CLUSTER_DOMAIN:-$(zk_fqdn_part "$fqdn" 5)}
+    servers=$(zk_server_list "$ZOO_SERVERS" "$sts" "${headless:-$sts-headless}" "${namespace:-default}" \
+      "${domain:-cluster.local}" "$ZOO_SERVER_PORT" "$ZOO_ELECTION_PORT")
+    if ((myid > ZOO_SERVERS)); then
+      echo "error: this is member $myid (hostname $host) but ZOO_SERVERS=$ZOO_SERVERS" >&2
+      exit 2
+    fi
+  fi
+
+  mkdir -p "$ZOO_DATA_DIR" "$ZOO_CONF_DIR" ${ZOO_DATA_LOG_DIR:+"$ZOO_DATA_LOG_DIR"}
+  zk_write_myid "$ZOO_DATA_DIR" "$((myid > 0 ? myid : 1))"
+  config=$ZOO_CONF_DIR/zoo.cfg
+  if [[ ! -e $config ]] || grep -qxF "$GENERATED_MARK" "$config"; then
+    zk_write_config "$config" "$myid" "$servers"
+  else
+    echo "start.sh: using the mounted $config as it is" >&2
+  fi
+
+  heap=${ZOO_HEAP:-$(zk_heap_for_limit "$(zk_memory_limit)")}
+  local logback=$ZK_HOME/etc/logback.xml
+  [[ ! -f $ZOO_CONF_DIR/logback.xml ]] || logback=$ZOO_CONF_DIR/logback.xml
+  # shellcheck disable=SC2086 # ZOO_JVM_FLAGS is a list of flags
+  exec java -Xmx"$heap" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError $ZOO_JVM_FLAGS \
+    -Dlogback.configurationFile="$logback" -Dzookeeper.log.level="$ZOO_LOG_LEVEL" \
+    -cp "$(zk_classpath)" org.apache.zookeeper.server.quorum.QuorumPeerMain "$config"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Shared by start.sh, ready_live.sh, metrics.sh and zkCli.sh (sourced, never run).
+
+ZK_HOME="${ZK_HOME:-/opt/zookeeper}"
+
+# The JVM classpath: every jar the image ships.
+zk_classpath() {
+  printf '%s/lib/*' "$ZK_HOME"
+}
+
+# zk_4lw PORT WORD: send a four-letter word to 127.0.0.1:PORT, print the reply.
+# No trailing newline after the word: ZooKeeper reads four bytes and closes; an unread byte makes the kernel
+# reset the connection and the reply can be lost (why `echo ruok | nc` flakes).
+zk_4lw() {
+  local port=$1 word=$2
+  # shellcheck disable=SC2016 # $1 and $2 belong to the inner bash
+  timeout "${ZK_4LW_TIMEOUT:-5}" bash -c \
+    'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s" "$2" >&3 && cat <&3' zk_4lw "$port" "$word" 2>/dev/null
+}
+
+# zk_require_port NAME VALUE: exit 2 unless VALUE is a TCP port number.
+zk_require_port() {
+  if ! [[ $2 =~ ^[0-9]+$ ]] || ((10#$2 < 1 || 10#$2 > 65535)); then
+    echo "error: $1: '$2' is not a port number (1-65535)" >&2
+    exit 2
+  fi
+}

@@ -1,0 +1,118 @@
+"""Build the ZooKeeper image: `python -m tools.image [--no-cache] [--tag TAG]` (= `nox -s image`).
+
+Steps: fetch the jars pinned in image/pom.xml with Maven (strict checksums), check each against image/jars.sha256,
+stage image/ plus jars/ in build/image-context, make sure the base image exists (tools.engine), build, and print the
+build time and image size. `--update-lock` rewrites image/jars.sha256 from what Maven fetched (after a pom change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import time
+from pathlib import Path
+
+from tools.engine import Engine
+from tools.errors import UserError, cli
+from tools.run import run, which
+
+REPO = Path(__file__).resolve().parent.parent
+IMAGE_DIR = REPO / "image"
+LOCK_FILE = IMAGE_DIR / "jars.sha256"
+CONTEXT_DIR = REPO / "build" / "image-context"
+TAG = "kube-zookeeper:3.9.5-1"
+CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh"]
+CONTEXT_FILES += ["logback.xml", "logback-cli.xml"]
+
+
+def fetch_jars(dest: Path) -> list[Path]:
+    """Maven copies the runtime jars of image/pom.xml into dest (emptied first); returns them sorted."""
+    mvn = which("mvn", "install Maven (apt-get install maven) to fetch the ZooKeeper jars")
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    run(
+        [mvn, "--batch-mode", "--quiet", "--strict-checksums", "--file", IMAGE_DIR / "pom.xml",
+         "dependency:copy-dependencies", f"-DoutputDirectory={dest}"],
+        timeout=900,
+    )  # fmt: skip
+    return sorted(dest.glob("*.jar"))
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_lock(lock: Path = LOCK_FILE) -> dict[str, str]:
+    """jar name -> sha256 from a `sha256sum`-style file; a malformed line is an error naming file and line."""
+    pins: dict[str, str] = {}
+    for number, line in enumerate(lock.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2 or len(parts[0]) != 64 or not all(c in "0123456789abcdef" for c in parts[0]):
+            raise UserError(f"{lock}:{number}: expected '<sha256>  <jar name>', got {line!r}")
+        pins[parts[1]] = parts[0]
+    return pins
+
+
+def verify_jars(jars: list[Path], pins: dict[str, str], lock: Path = LOCK_FILE) -> None:
+    """Every fetched jar is pinned with the same sha256, and every pinned jar was fetched."""
+    problems = []
+    fetched = {jar.name: jar for jar in jars}
+    for name, jar in fetched.items():
+        if name not in pins:
+            problems.append(f"{name}: fetched but not pinned in {lock.name}")
+        elif sha256(jar) != pins[name]:
+            problems.append(f"{name}: sha256 {sha256(jar)} differs from the pinned {pins[name]}")
+    problems += [f"{name}: pinned in {lock.name} but not fetched" for name in sorted(set(pins) - set(fetched))]
+    if problems:
+        raise UserError(f"{lock}: the jars do not match their pins:\n  " + "\n  ".join(problems))
+
+
+def write_lock(jars: list[Path], lock: Path = LOCK_FILE) -> None:
+    header = "# sha256 of every jar in the image (python -m tools.image --update-lock rewrites this file)\n"
+    lock.write_text(header + "".join(f"{sha256(jar)}  {jar.name}\n" for jar in jars))
+
+
+def stage_context(context: Path = CONTEXT_DIR, update_lock: bool = False) -> Path:
+    """build/image-context with the Dockerfile, scripts and verified jars; returns it."""
+    jars = fetch_jars(context / "jars")
+    if update_lock:
+        write_lock(jars)
+    verify_jars(jars, read_lock())
+    for name in CONTEXT_FILES:
+        shutil.copy2(IMAGE_DIR / name, context / name)
+    return context
+
+
+def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock: bool = False) -> float:
+    """Stage, ensure the base image, build; returns the build time in seconds (staging and base excluded)."""
+    context = stage_context(update_lock=update_lock)
+    engine.ensure_base_image()
+    started = time.monotonic()
+    engine.build(context, tag, no_cache=no_cache)
+    return time.monotonic() - started
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.image", description=__doc__.splitlines()[0])
+    parser.add_argument("--tag", default=TAG, help=f"image tag (default {TAG})")
+    parser.add_argument("--no-cache", action="store_true", help="rebuild every layer")
+    parser.add_argument("--update-lock", action="store_true", help="rewrite image/jars.sha256 from the fetched jars")
+    args = parser.parse_args(argv)
+    engine = Engine.detect()
+    seconds = build(engine, args.tag, no_cache=args.no_cache, update_lock=args.update_lock)
+    size = engine.image_size(args.tag)
+    print(f"built {args.tag} with {engine.name} in {seconds:.1f} s; size {size / 1024 / 1024:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
