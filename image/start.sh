@@ -195,7 +195,7 @@ zk_memory_limit() {
     limit=$(<"$root/memory/memory.limit_in_bytes")
   fi
   [[ $limit =~ ^[0-9]+$ ]] || return 0
-  host_total=$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo 2>/dev/null || echo 0)
+  host_total=$(awk '/^MemTotal:/ { printf "%d\n", $2 * 1024 }' /proc/meminfo 2>/dev/null || echo 0)
   if [[ $host_total =~ ^[0-9]+$ ]] && ((host_total > 0 && limit >= host_total)); then
     return 0 # "unlimited" on cgroup v1 is a huge number
   fi
