@@ -52,7 +52,9 @@ def test_myid_is_the_ordinal_plus_one(hostname, myid):
     assert out('zk_myid "$1"', hostname) == myid
 
 
-@pytest.mark.parametrize(("hostname", "statefulset"), [("zk-zookeeper-2", "zk-zookeeper"), ("zookeeper-0", "zookeeper")])
+@pytest.mark.parametrize(
+    ("hostname", "statefulset"), [("zk-zookeeper-2", "zk-zookeeper"), ("zookeeper-0", "zookeeper")]
+)
 def test_statefulset_name_is_the_hostname_without_its_ordinal(hostname, statefulset):
     assert out('zk_statefulset "$1"', hostname) == statefulset
 
@@ -91,8 +93,8 @@ def test_headless_service_namespace_and_domain_come_from_the_fqdn(fqdn, parts):
 
 
 def settings_after(*flags: str, **env: str) -> dict[str, str]:
-    text = out('zk_parse_flags "$@"; zk_defaults; for v in ZOO_TICK_TIME ZOO_HEAP ZOO_DATA_DIR; do echo "$v=${!v}"; done',
-               *flags, env=clean_env(**env))  # fmt: skip
+    script = 'zk_parse_flags "$@"; zk_defaults; for v in ZOO_TICK_TIME ZOO_HEAP ZOO_DATA_DIR; do echo "$v=${!v}"; done'
+    text = out(script, *flags, env=clean_env(**env))
     return dict(line.split("=", 1) for line in text.splitlines())
 
 
@@ -112,8 +114,8 @@ def test_unset_heap_stays_empty_so_it_is_derived():
     ("args", "named"),
     [(["--tick_tim=5"], "--tick_tim"), (["--heap"], "--heap"), (["--heap", "--servers=3"], "--heap"),
      (["servers=3"], "servers=3"), (["--client_port=abc"], "--client_port"), (["--heap=lots"], "--heap"),
-     (["--log_level=LOUD"], "--log_level"), (["--servers=0"], "--servers"), (["--snap_retain_count=2"], "--snap_retain_count"),
-     (["--data_dir=relative"], "--data_dir")],
+     (["--log_level=LOUD"], "--log_level"), (["--servers=0"], "--servers"),
+     (["--snap_retain_count=2"], "--snap_retain_count"), (["--data_dir=relative"], "--data_dir")],
 )  # fmt: skip
 def test_bad_or_missing_flag_is_named_and_exits_non_zero(args, named, tmp_path):
     result = subprocess.run(["bash", START, *args], capture_output=True, text=True, env=clean_env(), timeout=30)
@@ -260,6 +262,7 @@ def test_probe_usage_errors(args, message):
 def test_probe_fails_when_nothing_listens():
     # Port 1 on loopback: nothing of ours listens there, the connection is refused at once.
     for mode in ("live", "ready"):
-        result = subprocess.run(["bash", IMAGE / "ready_live.sh", "1", mode], capture_output=True, text=True, timeout=30)
+        probe = ["bash", IMAGE / "ready_live.sh", "1", mode]
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
         assert result.returncode == 1
         assert "not " + mode in result.stderr
