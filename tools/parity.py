@@ -22,7 +22,8 @@ from pathlib import Path
 
 from tools.errors import UserError, cli
 from tools.manifests import load_file
-from tools.profiles import ENVIRONMENTS, Profile
+from tools.profiles import ENVIRONMENTS, Profile, select
+from tools.render import BUILD_DIR, render_all
 
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -244,9 +245,6 @@ def environments_compared(rendered: dict[Profile, Path]) -> list[str]:
 
 @cli
 def main(argv: list[str] | None = None) -> int:
-    from tools.render import BUILD_DIR, render_all
-    from tools.profiles import select
-
     parser = argparse.ArgumentParser(prog="parity", description=__doc__.split("\n\n")[0])
     parser.add_argument("envs", nargs="*", metavar="ENV",
                         help=f"environments to compare (default: all of {', '.join(ENVIRONMENTS)})")

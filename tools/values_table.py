@@ -1,4 +1,4 @@
-"""The README's chart values table, generated from chart/values.yaml (key comments) and chart/values.schema.json (types).
+"""The README's chart values table: keys and comments from chart/values.yaml, types from values.schema.json.
 
 Every key in values.yaml must have a comment right above it that starts with `<key>:`; the text after it is the key's
 description. `python -m tools.values_table` prints the table, `--write` puts it between the README's
