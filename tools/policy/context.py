@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from tools.manifests import Manifest
 from tools.policy.model import LAPTOP_TYPES, Container, Path, command_item, command_text, format_path, get, jvm_bytes
 
-JVM_OPTION_VARS = ("JVMFLAGS", "SERVER_JVMFLAGS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS")
+JVM_OPTION_VARS = ("ZOO_JVM_FLAGS", "JVMFLAGS", "SERVER_JVMFLAGS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS")
 FOUR_LETTER_WORDS = {"conf", "cons", "crst", "dump", "envi", "ruok", "srst", "srvr", "stat", "wchs", "wchc", "wchp",
                      "mntr", "isro", "hash", "gtmk", "stmk", "dirs"}
 DEFAULT_WHITELIST = frozenset({"srvr"})  # ZooKeeper >= 3.5 without 4lw.commands.whitelist
@@ -81,12 +81,12 @@ class Context:
         return self.flag(container, "servers") or self.env(container).get("ZOO_SERVERS")
 
     def heap_settings(self, container: Container) -> list[tuple[float, Setting]]:
-        """Every heap size the container sets: --heap, ZOO_HEAP, -Xmx in the JVM option variables."""
+        """Every heap size the container sets: --heap (else ZOO_HEAP), -Xmx in the JVM option variables or command."""
         found = []
         env = self.env(container)
-        for setting in (self.flag(container, "heap"), env.get("ZOO_HEAP")):
-            if setting and jvm_bytes(setting.value) is not None:
-                found.append((jvm_bytes(setting.value), setting))
+        setting = self.flag(container, "heap") or env.get("ZOO_HEAP")  # the flag wins, as in start.sh
+        if setting and jvm_bytes(setting.value) is not None:
+            found.append((jvm_bytes(setting.value), setting))
         xmx = re.compile(r"-Xmx([0-9]+[kKmMgGtT]?)")
         for var in JVM_OPTION_VARS:
             if var in env:
@@ -127,7 +127,7 @@ def probe_words(command: list) -> set[str]:
     """The four-letter words a probe command sends: via the image's scripts or literally (echo ruok | nc ...)."""
     text = " ".join(str(part) for part in command)
     words = set()
-    for match in re.finditer(r"ready_live\.sh(?:\s+['\"]?(\S+?)['\"]?)?(?:\s+['\"]?(live|ready)\b)?", text):
+    for match in re.finditer(r"ready_live\.sh(?:\s+['\"]?([^\s'\"]+)['\"]?)?(?:\s+['\"]?(live|ready)\b)?", text):
         words.add("srvr" if match.group(2) == "ready" else "ruok")
     if re.search(r"metrics\.sh", text):
         words.add("mntr")

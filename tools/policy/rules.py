@@ -354,8 +354,8 @@ def odd_replicas(ctx: Context):
             yield Hit(statefulset, ("spec", "replicas"), "a single member has no fault tolerance; use replicas: 3",
                       WARNING if ctx.is_laptop else None)
         elif size % 2 == 0 or size < 3:
-            yield Hit(statefulset, ("spec", "replicas"), f"replicas {size} tolerates no more failures than "
-                      f"{size - 1}; use an odd number >= 3 (3 or 5)")
+            yield Hit(statefulset, ("spec", "replicas"), f"{size} members tolerate {(size - 1) // 2} failed "
+                      f"member(s), no more than {size - 1} would; use an odd number >= 3 (3 or 5)")
 
 
 @rule("ZK-ENS-002", ERROR, "the server count start.sh gets equals replicas")

@@ -1,0 +1,281 @@
+"""Every rule: the hand-written fixtures pass it; a one-field mutation fails it at the expected object, field and line.
+
+The expected line is found in the mutated text (the line a reader would point at), never taken from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.policy.conftest import fixture_text, line_number
+from tools.policy import RULES, has_errors
+from tools.policy.context import probe_words
+from tools.policy.rules import headroom
+
+STS = "StatefulSet/zk"
+POD = "spec.template.spec"
+ZK = f"{POD}.containers[zookeeper]"
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    fixture: str  # production | laptop | openshift
+    profile_type: str
+    old: str  # text replaced once in the fixture ("" = no change)
+    new: str
+    object: str
+    path: str
+    line: str  # the exact line the finding must point at (in the mutated text)
+    after: str | None = None  # ...its first occurrence after the first line containing this
+    severity: str = "error"
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}-{self.fixture}-{self.profile_type}-{self.path.rsplit('.', 1)[-1]}"
+
+
+def mutate(case: Case) -> str:
+    text = fixture_text(case.fixture)
+    if case.old:
+        assert text.count(case.old) == 1, f"mutation anchor {case.old!r} must occur once in {case.fixture}"
+        text = text.replace(case.old, case.new)
+    return text
+
+
+PDB_SELECTOR = "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: zk\n      role: ensemble\n"
+CASES = [
+    # non-root
+    Case("ZK-SEC-001", "production", "production", "        runAsNonRoot: true\n", "        runAsNonRoot: false\n",
+         STS, f"{POD}.securityContext.runAsNonRoot", "        runAsNonRoot: false"),
+    Case("ZK-SEC-001", "production", "production", "        runAsNonRoot: true\n", "", STS,
+         f"{POD}.securityContext.runAsNonRoot", "      securityContext:"),
+    Case("ZK-SEC-001", "laptop", "kind", "            allowPrivilegeEscalation: false\n",
+         "            allowPrivilegeEscalation: false\n            runAsNonRoot: false\n", STS,
+         f"{ZK}.securityContext.runAsNonRoot", "            runAsNonRoot: false"),
+    Case("ZK-SEC-002", "production", "production", "runAsUser: 1000", "runAsUser: 0", STS,
+         f"{POD}.securityContext.runAsUser", "        runAsUser: 0"),
+    Case("ZK-SEC-003", "production", "production", "privileged: false", "privileged: true", STS,
+         f"{ZK}.securityContext.privileged", "            privileged: true"),
+    Case("ZK-SEC-004", "production", "production", "            allowPrivilegeEscalation: false\n", "", STS,
+         f"{ZK}.securityContext.allowPrivilegeEscalation", "          securityContext:"),
+    Case("ZK-SEC-005", "production", "production", "drop: [ALL]", "drop: [NET_RAW]", STS,
+         f"{ZK}.securityContext.capabilities.drop", "              drop: [NET_RAW]"),
+    Case("ZK-SEC-005", "production", "production", "drop: [ALL]", "drop: [ALL]\n              add: [SYS_ADMIN]", STS,
+         f"{ZK}.securityContext.capabilities.add", "              add: [SYS_ADMIN]"),
+    Case("ZK-SEC-006", "production", "production", "type: RuntimeDefault", "type: Unconfined", STS,
+         f"{POD}.securityContext.seccompProfile.type", "          type: Unconfined"),
+    Case("ZK-SEC-006", "laptop", "minikube", "type: RuntimeDefault", "type: Unconfined", STS,
+         f"{ZK}.securityContext.seccompProfile.type", "              type: Unconfined"),
+    Case("ZK-SEC-007", "production", "production", "      automountServiceAccountToken: false\n", "", STS,
+         f"{POD}.automountServiceAccountToken", "    spec:", severity="warning"),
+    Case("ZK-SEC-007", "openshift", "openshift", "\nautomountServiceAccountToken: false", "", STS,
+         f"{POD}.automountServiceAccountToken", "    spec:", severity="warning"),
+    Case("ZK-SEC-008", "production", "production", "            readOnlyRootFilesystem: true\n", "", STS,
+         f"{ZK}.securityContext.readOnlyRootFilesystem", "          securityContext:"),
+    Case("ZK-SEC-008", "laptop", "kind", "            readOnlyRootFilesystem: true\n", "", STS,
+         f"{ZK}.securityContext.readOnlyRootFilesystem", "          securityContext:", severity="warning"),
+    # OpenShift
+    Case("ZK-OCP-001", "production", "openshift", "", "", STS, f"{POD}.securityContext.fsGroup",
+         "        fsGroup: 1000"),
+    Case("ZK-OCP-001", "openshift", "openshift", "            allowPrivilegeEscalation: false\n",
+         "            allowPrivilegeEscalation: false\n            runAsGroup: 1000\n", STS,
+         f"{ZK}.securityContext.runAsGroup", "            runAsGroup: 1000"),
+    # PodDisruptionBudget
+    Case("ZK-PDB-001", "production", "production", "apiVersion: policy/v1\n", "apiVersion: policy/v1beta1\n",
+         "PodDisruptionBudget/zk", "apiVersion", "apiVersion: policy/v1beta1"),
+    Case("ZK-PDB-002", "production", "production", PDB_SELECTOR, PDB_SELECTOR.replace("app: zk", "app: other"), STS, "metadata.name", "  name: zk",
+         after="kind: StatefulSet"),
+    Case("ZK-PDB-002", "production", "production", "---\napiVersion: apps/v1\n",
+         "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: zk-extra\nspec:\n"
+         "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: zk\n      role: ensemble\n"
+         "---\napiVersion: apps/v1\n", "PodDisruptionBudget/zk-extra", "spec.selector", "  selector:",
+         after="name: zk-extra"),
+    Case("ZK-PDB-003", "production", "production", PDB_SELECTOR, PDB_SELECTOR.replace("      role: ensemble\n", ""),
+         "PodDisruptionBudget/zk", "spec.selector", "  selector:", after="kind: PodDisruptionBudget"),
+    Case("ZK-PDB-003", "laptop", "kind", "  minAvailable: 2\n  selector:\n    matchLabels:\n      app: zk\n",
+         "  minAvailable: 2\n  selector:\n    matchLabels:\n      app: zookeeper\n", "PodDisruptionBudget/zk",
+         "spec.selector", "  selector:", after="kind: PodDisruptionBudget"),
+    Case("ZK-PDB-003", "laptop", "kind", "  minAvailable: 2\n  selector:\n    matchLabels:\n      app: zk\n",
+         "  minAvailable: 2\n", "PodDisruptionBudget/zk", "spec.selector", "spec:", after="kind: PodDisruptionBudget"),
+    Case("ZK-PDB-004", "laptop", "kind", "minAvailable: 2", "minAvailable: 1", "PodDisruptionBudget/zk",
+         "spec.minAvailable", "  minAvailable: 1"),
+    Case("ZK-PDB-004", "production", "production", "maxUnavailable: 1", "maxUnavailable: 60%",
+         "PodDisruptionBudget/zk", "spec.maxUnavailable", "  maxUnavailable: 60%"),
+    Case("ZK-PDB-005", "production", "production", "maxUnavailable: 1", "maxUnavailable: 0",
+         "PodDisruptionBudget/zk", "spec.maxUnavailable", "  maxUnavailable: 0"),
+    Case("ZK-PDB-005", "laptop", "minikube", "minAvailable: 2", "minAvailable: 100%",
+         "PodDisruptionBudget/zk", "spec.minAvailable", "  minAvailable: 100%"),
+    # anti-affinity
+    Case("ZK-AFF-001", "production", "production", "                  app: zk\n",
+         "                  app: zookeeper\n", STS,
+         f"{POD}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector",
+         "              labelSelector:", after="requiredDuringScheduling"),
+    Case("ZK-AFF-001", "production", "production", "values: [ensemble]", "values: [client]", STS,
+         f"{POD}.topologySpreadConstraints[0].labelSelector", "          labelSelector:",
+         after="topologySpreadConstraints"),
+    Case("ZK-AFF-001", "laptop", "kind", "                    app: zk\n", "                    app: zookeeper\n",
+         STS, f"{POD}.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm"
+         ".labelSelector", "                labelSelector:"),
+    Case("ZK-AFF-002", "production", "production", "            - topologyKey: kubernetes.io/hostname",
+         "            - topologyKey: topology.kubernetes.io/zone", STS,
+         f"{POD}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+         "          requiredDuringSchedulingIgnoredDuringExecution:"),
+    Case("ZK-AFF-003", "production", "kind", "", "", STS,
+         f"{POD}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]",
+         "            - topologyKey: kubernetes.io/hostname"),
+    Case("ZK-AFF-004", "laptop", "kind", "podAntiAffinity:", "podAffinity:", STS,
+         f"{POD}.affinity.podAntiAffinity", "      affinity:", severity="warning"),
+    # ensemble
+    Case("ZK-ENS-001", "production", "production", "replicas: 3", "replicas: 4", STS, "spec.replicas",
+         "  replicas: 4"),
+    Case("ZK-ENS-001", "production", "production", "replicas: 3", "replicas: 1", STS, "spec.replicas",
+         "  replicas: 1"),
+    Case("ZK-ENS-001", "laptop", "kind", "replicas: 3", "replicas: 1", STS, "spec.replicas", "  replicas: 1",
+         severity="warning"),
+    Case("ZK-ENS-002", "production", "production", 'ZOO_SERVERS: "3"', 'ZOO_SERVERS: "5"', "ConfigMap/zk-config",
+         "data.ZOO_SERVERS", '  ZOO_SERVERS: "5"'),
+    Case("ZK-ENS-002", "laptop", "kind", "--servers=3", "--servers=5", STS, f"{ZK}.args[0]",
+         '          args: ["--servers=5"]'),
+    Case("ZK-ENS-002", "openshift", "openshift", 'value: "3"', 'value: "1"', STS, f"{ZK}.env[ZOO_SERVERS].value",
+         '              value: "1"'),
+    Case("ZK-ENS-002", "production", "production", '  ZOO_SERVERS: "3"\n', "", STS, f"{ZK}.envFrom",
+         "          envFrom:"),
+    Case("ZK-ENS-003", "production", "production", "serviceName: zk-headless", "serviceName: zk-peers", STS,
+         "spec.serviceName", "  serviceName: zk-peers"),
+    Case("ZK-ENS-003", "production", "production", "clusterIP: None", "clusterIP: 10.96.0.10", "Service/zk-headless",
+         "spec.clusterIP", "  clusterIP: 10.96.0.10"),
+    Case("ZK-ENS-004", "production", "production", "  publishNotReadyAddresses: true\n", "", "Service/zk-headless",
+         "spec.publishNotReadyAddresses", "spec:", after="kind: Service"),
+    Case("ZK-ENS-005", "production", "production", "    role: ensemble\n---\napiVersion: policy/v1",
+         "    role: client\n---\napiVersion: policy/v1", "Service/zk-headless", "spec.selector", "  selector:",
+         after="kind: Service"),
+    Case("ZK-ENS-006", "production", "production", "podManagementPolicy: Parallel",
+         "podManagementPolicy: OrderedReady", STS, "spec.podManagementPolicy", "  podManagementPolicy: OrderedReady"),
+    # resources
+    Case("ZK-RES-001", "production", "production", "              cpu: 500m\n              memory: 2Gi\n",
+         "              cpu: 500m\n", STS, f"{ZK}.resources.requests.memory", "            requests:"),
+    Case("ZK-RES-002", "production", "production", "            limits:\n              memory: 2Gi\n", "", STS,
+         f"{ZK}.resources.limits.memory", "          resources:"),
+    Case("ZK-RES-003", "production", "production", "              cpu: 500m\n", "", STS,
+         f"{ZK}.resources.requests.cpu", "            requests:"),
+    Case("ZK-RES-004", "production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: 1800M", "ConfigMap/zk-config",
+         "data.ZOO_HEAP", "  ZOO_HEAP: 1800M"),
+    Case("ZK-RES-004", "openshift", "openshift", "-Xmx512m", "-Xmx900m", STS, f"{ZK}.env[JVMFLAGS].value",
+         "              value: -Xms512m -Xmx900m"),
+    Case("ZK-RES-004", "laptop", "kind", '["--servers=3"]', '["--servers=3", "--heap=400M"]', STS, f"{ZK}.args[1]",
+         '          args: ["--servers=3", "--heap=400M"]'),
+    # probes
+    Case("ZK-PRB-001", "production", "production",
+         '          livenessProbe:\n            exec:\n              command: [ready_live.sh, "2181", live]\n', "",
+         STS, f"{ZK}.livenessProbe", "        - name: zookeeper"),
+    Case("ZK-PRB-002", "production", "production",
+         '          readinessProbe:\n            exec:\n              command: [ready_live.sh, "2181", ready]\n', "",
+         STS, f"{ZK}.readinessProbe", "        - name: zookeeper"),
+    Case("ZK-PRB-003", "production", "production", "ZOO_4LW_COMMANDS_WHITELIST: ruok,srvr,mntr",
+         "ZOO_4LW_COMMANDS_WHITELIST: srvr,mntr", STS, f"{ZK}.livenessProbe.exec.command",
+         '              command: [ready_live.sh, "2181", live]'),
+    Case("ZK-PRB-003", "production", "production", "ZOO_4LW_COMMANDS_WHITELIST: ruok,srvr,mntr",
+         "ZOO_4LW_COMMANDS_WHITELIST: ruok,mntr", STS, f"{ZK}.readinessProbe.exec.command",
+         '              command: [ready_live.sh, "2181", ready]'),
+    Case("ZK-PRB-003", "production", "production", "  ZOO_4LW_COMMANDS_WHITELIST: ruok,srvr,mntr\n", "", STS,
+         f"{ZK}.livenessProbe.exec.command", '              command: [ready_live.sh, "2181", live]'),
+    Case("ZK-PRB-003", "laptop", "kind", "ruok srvr", "srvr", STS, f"{ZK}.livenessProbe.exec.command",
+         '              command: [sh, -c, "printf ruok | nc -w1 127.0.0.1 2181 | grep imok"]'),
+    Case("ZK-PRB-003", "openshift", "openshift", "4lw.commands.whitelist=*", "4lw.commands.whitelist=ruok, srvr",
+         STS, f"{ZK}.readinessProbe.exec.command",
+         '              command: [sh, -c, "ready_live.sh 2181 ready && metrics.sh 2181 >/dev/null"]'),
+    # image
+    Case("ZK-IMG-001", "production", "production", "zk:3.9.5-1", "zk:latest", STS, f"{ZK}.image",
+         "          image: registry.example.com/zk:latest"),
+    Case("ZK-IMG-001", "laptop", "kind", "image: kube-zookeeper:3.9.5-1", "image: localhost:5000/kube-zookeeper",
+         STS, f"{ZK}.image", "          image: localhost:5000/kube-zookeeper"),
+    Case("ZK-IMG-002", "laptop", "kind", "imagePullPolicy: IfNotPresent", "imagePullPolicy: Always", STS,
+         f"{ZK}.imagePullPolicy", "          imagePullPolicy: Always"),
+]
+
+
+@pytest.mark.parametrize(("fixture", "profile_type"), [
+    ("production", "production"), ("production", "default"), ("laptop", "kind"), ("laptop", "minikube"),
+    ("laptop", "default"), ("openshift", "openshift"), ("openshift", "default")])
+def test_fixtures_pass_every_rule(check_text, fixture, profile_type):
+    findings = check_text(fixture_text(fixture), profile_type)
+    assert [(f.rule, f.path, f.message) for f in findings] == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule_fails_at_its_location(check_text, case):
+    text = mutate(case)
+    findings = check_text(text, case.profile_type)
+    mine = [f for f in findings if f.rule == case.rule]
+    assert mine, f"{case.rule} did not fire; got {[(f.rule, f.path) for f in findings]}"
+    expected = (case.object, case.path, line_number(text, case.line, case.after), case.severity)
+    assert expected in [(f.object, f.path, f.line, f.severity) for f in mine]
+    finding = next(f for f in mine if (f.object, f.path) == expected[:2])
+    assert finding.file.endswith("manifest.yaml") and finding.location.endswith(f":{finding.line}")
+    assert finding.message
+    assert has_errors(findings) is (case.severity == "error" or any(f.severity == "error" for f in findings))
+
+
+def test_every_rule_has_a_failing_case():
+    assert {r.id for r in RULES} - {c.rule for c in CASES} == set()
+    for rule in RULES:
+        assert rule.severity in ("error", "warning") and rule.title
+
+
+@pytest.mark.parametrize(("fixture", "profile_type", "old", "new", "rule"), [
+    # legitimate alternatives a rule must accept
+    ("production", "production", "zk:3.9.5-1", "zk@sha256:" + "ab" * 32, "ZK-IMG-001"),
+    ("laptop", "kind", "image: kube-zookeeper:3.9.5-1", "image: localhost:5000/kube-zookeeper:3.9.5-1",
+     "ZK-IMG-001"),
+    ("production", "production", "maxUnavailable: 1", "minAvailable: 2", "ZK-PDB-004"),
+    ("production", "production", "maxUnavailable: 1", "maxUnavailable: 33%", "ZK-PDB-004"),
+    ("production", "production", "maxUnavailable: 1", "minAvailable: 66%", "ZK-PDB-005"),
+    ("production", "production", "ZOO_4LW_COMMANDS_WHITELIST: ruok,srvr,mntr", "ZOO_4LW_COMMANDS_WHITELIST: '*'",
+     "ZK-PRB-003"),
+    ("laptop", "kind", "  ZOO_4LW_COMMANDS_WHITELIST: ruok srvr\n", '  ZOO_SERVERS: "5"\n'
+     "  JVMFLAGS: -Dzookeeper.4lw.commands.whitelist=ruok,srvr\n", "ZK-PRB-003"),
+    ("laptop", "kind", "  ZOO_4LW_COMMANDS_WHITELIST: ruok srvr\n", '  ZOO_SERVERS: "5"\n'
+     "  ZOO_4LW_COMMANDS_WHITELIST: ruok srvr\n", "ZK-ENS-002"),  # the --servers=3 flag wins, as in start.sh
+    ("production", "production", 'command: [ready_live.sh, "2181", ready]', 'command: [ready_live.sh, "2181"]',
+     "ZK-ENS-006"),
+    ("production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: 1536M", "ZK-RES-004"),  # 1536Mi + 512Mi = 2Gi
+    ("production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: ''", "ZK-RES-004"),  # start.sh derives it
+])
+def test_rule_accepts_alternative(check_text, fixture, profile_type, old, new, rule):
+    text = fixture_text(fixture)
+    assert text.count(old) == 1
+    findings = check_text(text.replace(old, new), profile_type)
+    assert rule not in [f.rule for f in findings]
+
+
+def test_heap_limit_boundary_uses_the_stated_headroom(check_text):
+    """heap + max(128Mi, 25% of the limit) may equal the limit, not exceed it."""
+    assert headroom(2 * 2**30) == 512 * 2**20 and headroom(256 * 2**20) == 128 * 2**20
+    text = fixture_text("production")
+    over = check_text(text.replace("ZOO_HEAP: 1G", "ZOO_HEAP: 1537M"), "production")
+    assert [f.rule for f in over] == ["ZK-RES-004"]
+    assert "headroom 512Mi" in over[0].message and "max(128Mi, 25% of the limit)" in over[0].message
+
+
+def test_message_says_what_to_change(check_text):
+    text = fixture_text("production").replace("maxUnavailable: 1", "maxUnavailable: 2")
+    findings = [f for f in check_text(text, "production") if f.rule == "ZK-PDB-004"]
+    assert len(findings) == 1 and "maxUnavailable: 1" in findings[0].message and "quorum 2" in findings[0].message
+
+
+@pytest.mark.parametrize(("command", "words"), [
+    (["ready_live.sh", "2181"], {"ruok"}),  # no mode = live
+    (["ready_live.sh", "2181", "live"], {"ruok"}),
+    (["ready_live.sh", "2181", "ready"], {"srvr"}),
+    (["sh", "-c", "ready_live.sh 2181"], {"ruok"}),
+    (["sh", "-c", "ready_live.sh '2181' ready"], {"srvr"}),
+    (["metrics.sh", "2181"], {"mntr"}),
+    (["sh", "-c", "echo ruok | nc localhost 2181"], {"ruok"}),
+    (["bash", "-c", "printf 'stat' | nc -w1 127.0.0.1 2181"], {"stat"}),
+    (["sh", "-c", "test -f /opt/zookeeper/conf/zoo.cfg"], set()),
+])
+def test_probe_words(command, words):
+    assert probe_words(command) == words
