@@ -3,19 +3,25 @@
 Steps: fetch the jars pinned in image/pom.xml with Maven (strict checksums), check each against image/jars.sha256,
 stage image/ plus jars/ in build/image-context, make sure the base image exists (tools.engine), build, and print the
 build time and image size. `--update-lock` rewrites image/jars.sha256 from what Maven fetched (after a pom change).
+
+`Ensemble` runs the built image as a StatefulSet would (hostnames <sts>-N, static addresses on a private network,
+--add-host entries for every member's FQDN, one volume per member) for the image tests and benchmarks. All probing
+goes through `exec` into the members, so no traffic leaves the containers' own loopback and network.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.engine import Engine
 from tools.errors import UserError, cli
-from tools.run import run, which
+from tools.run import CommandError, run, which
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE_DIR = REPO / "image"
@@ -98,6 +104,117 @@ def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock
     started = time.monotonic()
     engine.build(context, tag, no_cache=no_cache)
     return time.monotonic() - started
+
+
+def configmap_env(path: Path = REPO / "base" / "zookeeper.env") -> dict[str, str]:
+    """The settings the base ConfigMap gives every member (KEY=VALUE lines)."""
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@dataclass
+class Ensemble:
+    """`size` members of `image` on one private network, named and addressed as a StatefulSet's pods."""
+
+    engine: Engine
+    image: str = TAG
+    prefix: str = field(default_factory=lambda: f"kzk-{os.getpid()}")
+    size: int = 3
+    env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None
+    read_only: bool = False
+    memory: str | None = None
+    statefulset: str = "zookeeper"
+    headless: str = "zookeeper-headless"
+    namespace: str = "kzk-test"
+    subnet: str = ""
+
+    @property
+    def network(self) -> str:
+        return f"{self.prefix}-net"
+
+    def name(self, member: int) -> str:
+        return f"{self.prefix}-{self.statefulset}-{member}"
+
+    def hostname(self, member: int) -> str:
+        return f"{self.statefulset}-{member}"
+
+    def fqdn(self, member: int) -> str:
+        return f"{self.hostname(member)}.{self.headless}.{self.namespace}.svc.cluster.local"
+
+    def ip(self, member: int) -> str:
+        return self.subnet.rsplit(".", 1)[0] + f".{10 + member}"
+
+    def create(self) -> None:
+        """Network and volumes (not the members: see start_all)."""
+        base = os.getpid() % 150
+        for attempt in range(20):  # another run may hold a subnet; try the next
+            subnet = f"10.89.{100 + (base + attempt) % 150}.0/24"
+            try:
+                self.engine.network_create(self.network, subnet)
+            except CommandError:
+                continue
+            self.subnet = subnet
+            break
+        else:
+            raise UserError(f"could not create network {self.network}: every 10.89.100-249.0/24 subnet tried is taken")
+        for member in range(self.size):
+            self.engine.volume_create(f"{self.name(member)}-data")
+
+    def run_member(self, member: int) -> None:
+        env = {**configmap_env(), "ZOO_SERVERS": str(self.size), "POD_NAMESPACE": self.namespace, **self.env}
+        self.engine.run(
+            self.image,
+            name=self.name(member),
+            hostname=self.hostname(member),
+            network=self.network,
+            ip=self.ip(member),
+            add_hosts={self.fqdn(other): self.ip(other) for other in range(self.size)},
+            volumes=[f"{self.name(member)}-data:/var/lib/zookeeper"],
+            tmpfs=["/opt/zookeeper/conf"],
+            user=self.user,
+            read_only=self.read_only,
+            env=env,
+            memory=self.memory,
+        )
+
+    def start_all(self) -> None:
+        for member in range(self.size):
+            self.run_member(member)
+
+    def four_letter(self, member: int, word: str) -> str:
+        """A four-letter word's reply, asked inside the member (empty when it cannot be asked)."""
+        script = f". /opt/zookeeper/bin/zk-common.sh && zk_4lw 2181 {word}"
+        return self.engine.exec(self.name(member), ["bash", "-c", script], timeout=30).stdout
+
+    def probe(self, member: int, mode: str) -> bool:
+        return self.engine.exec(self.name(member), ["ready_live.sh", "2181", mode], timeout=30).code == 0
+
+    def mode(self, member: int) -> str:
+        """leader, follower, standalone, or '' when the member is not serving."""
+        for line in self.four_letter(member, "srvr").splitlines():
+            if line.startswith("Mode: "):
+                return line.removeprefix("Mode: ").strip()
+        return ""
+
+    def wait(self, condition, timeout: float = 90, interval: float = 0.2) -> bool:
+        """Poll condition() until true or timeout seconds pass; returns its last value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if condition():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(interval)
+
+    def serving(self, members: list[int] | None = None) -> bool:
+        return all(self.probe(member, "ready") for member in members or range(self.size))
+
+    def destroy(self) -> None:
+        for member in range(self.size):
+            self.engine.rm(self.name(member))
+            self.engine.volume_rm(f"{self.name(member)}-data")
+        self.engine.network_rm(self.network)
 
 
 @cli
