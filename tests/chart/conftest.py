@@ -1,0 +1,14 @@
+"""Chart tests run the real, pinned helm (tools.toolcache); without it (and without Go to build it) they skip."""
+
+import pytest
+
+from tools import helm
+from tools.errors import ToolMissing
+
+
+@pytest.fixture(scope="session", autouse=True)
+def helm_binary() -> str:
+    try:
+        return helm.helm()
+    except ToolMissing as exc:
+        pytest.skip(f"helm is not available: {exc}")
