@@ -116,7 +116,7 @@ def _doc_line(doc) -> int:
 
 def _kind_errors(doc, where: str) -> list[str]:
     if not isinstance(doc, CommentedMap):
-        got = "a list" if isinstance(doc, list) else f"a {type(doc).__name__} ({str(doc)[:40]!r})"
+        got = "a list" if isinstance(doc, list) else f"the scalar {str(doc)[:40]!r}"
         return [f"{where}: expected a Kubernetes object (a mapping with apiVersion and kind), got {got}"]
     errors = []
     for key in ("apiVersion", "kind"):

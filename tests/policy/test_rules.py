@@ -86,7 +86,8 @@ CASES = [
     # PodDisruptionBudget
     Case("ZK-PDB-001", "production", "production", "apiVersion: policy/v1\n", "apiVersion: policy/v1beta1\n",
          "PodDisruptionBudget/zk", "apiVersion", "apiVersion: policy/v1beta1"),
-    Case("ZK-PDB-002", "production", "production", PDB_SELECTOR, PDB_SELECTOR.replace("app: zk", "app: other"), STS, "metadata.name", "  name: zk",
+    Case("ZK-PDB-002", "production", "production", PDB_SELECTOR, PDB_SELECTOR.replace("app: zk", "app: other"),
+         STS, "metadata.name", "  name: zk",
          after="kind: StatefulSet"),
     Case("ZK-PDB-002", "production", "production", "---\napiVersion: apps/v1\n",
          "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: zk-extra\nspec:\n"

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from tools import REPO_ROOT
+from tools.errors import UserError
 from tools.manifests import Manifest, load_file
 from tools.policy.context import Context
 from tools.policy.model import ERROR, PROFILE_TYPES, WARNING, Finding, format_path
@@ -60,7 +61,7 @@ def check_manifests(manifests: list[Manifest], label: str, kind_of_profile: str,
     rules = [r for r in RULES if r.applies_to(kind_of_profile)]
     findings, seen = Findings(checked={label: [r.id for r in rules]}), set()
     for rule in rules:
-        for hit in rule.check(ctx):
+        for hit in _hits(rule, ctx, manifests):
             key = (rule.id, id(hit.manifest), hit.path)
             if key in seen:
                 continue
@@ -72,6 +73,16 @@ def check_manifests(manifests: list[Manifest], label: str, kind_of_profile: str,
                 message=hit.message))
     findings.sort(key=lambda f: (f.severity != ERROR, f.rule, f.object, f.line))
     return findings
+
+
+def _hits(rule: Rule, ctx: Context, manifests: list[Manifest]):
+    """The rule's hits; a structure no rule expects (a list where a mapping belongs...) is a located UserError."""
+    try:
+        return list(rule.check(ctx))
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        files = ", ".join(sorted({str(m.file) for m in manifests}))
+        raise UserError(f"{files}: {rule.id} cannot read the objects ({type(exc).__name__}: {exc}); "
+                        "check their structure against the Kubernetes schema (nox -s validate)") from None
 
 
 def check(rendered: dict[Profile, Path], trace_sources: bool = True) -> Findings:

@@ -7,7 +7,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from tools.manifests import Manifest
-from tools.policy.model import LAPTOP_TYPES, Container, Path, command_item, command_text, format_path, get, jvm_bytes
+from tools.policy.model import (
+    LAPTOP_TYPES,
+    Container,
+    Path,
+    command_item,
+    command_text,
+    format_path,
+    get,
+    get_list,
+    get_map,
+    jvm_bytes,
+)
 
 JVM_OPTION_VARS = ("ZOO_JVM_FLAGS", "JVMFLAGS", "SERVER_JVMFLAGS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS")
 FOUR_LETTER_WORDS = {"conf", "cons", "crst", "dump", "envi", "ruok", "srst", "srvr", "stat", "wchs", "wchc", "wchp",
@@ -53,18 +64,20 @@ class Context:
         if key in self._env_cache:
             return self._env_cache[key]
         result: dict[str, Setting] = {}
-        for source in container.spec.get("envFrom") or []:
+        for source in get_list(container.spec, ("envFrom",)):
             config_map = self.named("ConfigMap", get(source, ("configMapRef", "name")))
-            prefix = str(source.get("prefix") or "")
-            for name, value in ((config_map.doc.get("data") or {}) if config_map else {}).items():
+            prefix = str(get(source, ("prefix",)) or "")
+            for name, value in (get_map(config_map.doc, ("data",)) if config_map else {}).items():
                 result[prefix + str(name)] = Setting(str(value), config_map, ("data", name))
-        for index, var in enumerate(container.spec.get("env") or []):
+        for index, var in enumerate(get_list(container.spec, ("env",))):
+            if not isinstance(var, dict):
+                continue
             name = str(var.get("name"))
             if "value" in var:
                 result[name] = Setting(str(var["value"]), container.manifest, (*container.path, "env", index, "value"))
-            elif ref := get(var, ("valueFrom", "configMapKeyRef")):
+            elif ref := get_map(var, ("valueFrom", "configMapKeyRef")):
                 config_map = self.named("ConfigMap", ref.get("name"))
-                data = (config_map.doc.get("data") or {}) if config_map else {}
+                data = get_map(config_map.doc, ("data",)) if config_map else {}
                 if ref.get("key") in data:
                     result[name] = Setting(str(data[ref["key"]]), config_map, ("data", ref["key"]))
         self._env_cache[key] = result
@@ -113,11 +126,11 @@ class Context:
 
     def _whitelist_in_config_files(self, container: Container) -> Setting | None:
         """`4lw.commands.whitelist=` in a zoo.cfg held by a ConfigMap the pod mounts or reads."""
-        names = [get(s, ("configMapRef", "name")) for s in container.spec.get("envFrom") or []]
-        names += [get(v, ("configMap", "name")) for v in get(container.manifest.doc, (*container.pod_path, "volumes"))
-                  or []]
+        names = [get(s, ("configMapRef", "name")) for s in get_list(container.spec, ("envFrom",))]
+        names += [get(v, ("configMap", "name")) for v in get_list(container.manifest.doc,
+                                                                 (*container.pod_path, "volumes"))]
         for config_map in filter(None, (self.named("ConfigMap", n) for n in names if n)):
-            for key, value in (config_map.doc.get("data") or {}).items():
+            for key, value in get_map(config_map.doc, ("data",)).items():
                 if m := re.search(r"^\s*4lw\.commands\.whitelist\s*=\s*(.*)$", str(value), re.MULTILINE):
                     return Setting(m.group(1), config_map, ("data", key))
         return None

@@ -73,6 +73,18 @@ def get(node, path: Path, default=None):
     return node
 
 
+def get_map(node, path: Path = ()) -> dict:
+    """The mapping at path, or {} when it is missing or not a mapping."""
+    value = get(node, path)
+    return value if isinstance(value, dict) else {}
+
+
+def get_list(node, path: Path = ()) -> list:
+    """The list at path, or [] when it is missing or not a list."""
+    value = get(node, path)
+    return value if isinstance(value, list) else []
+
+
 def format_path(doc, path: Path) -> str:
     """spec.template.spec.containers[zookeeper].env[ZOO_HEAP]: list items shown by name when they have one."""
     text, node = "", doc
@@ -121,27 +133,27 @@ def containers(manifest: Manifest, lists=("initContainers", "containers")) -> It
     if pod_path is None:
         return
     for list_name in lists:
-        for index, spec in enumerate(get(manifest.doc, (*pod_path, list_name)) or []):
+        for index, spec in enumerate(get_list(manifest.doc, (*pod_path, list_name))):
             if isinstance(spec, dict):
                 yield Container(manifest, (*pod_path, list_name, index), spec, pod_path)
 
 
 def pod_labels(manifest: Manifest) -> dict:
     if manifest.kind == "Pod":
-        return dict(get(manifest.doc, ("metadata", "labels")) or {})
+        return get_map(manifest.doc, ("metadata", "labels"))
     path = pod_spec_path(manifest)
-    return dict(get(manifest.doc, (*path[:-1], "metadata", "labels")) or {}) if path else {}
+    return get_map(manifest.doc, (*path[:-1], "metadata", "labels")) if path else {}
 
 
 def command_text(container: Container) -> str:
     """command + args as one string (a `sh -c "start.sh --servers=3 ..."` is searched like plain arguments)."""
-    return " ".join(str(part) for key in ("command", "args") for part in (container.spec.get(key) or []))
+    return " ".join(str(part) for key in ("command", "args") for part in get_list(container.spec, (key,)))
 
 
 def command_item(container: Container, pattern: str) -> Path:
     """The path of the first command/args item matching pattern (the container's command if none does)."""
     for key in ("command", "args"):
-        for index, part in enumerate(container.spec.get(key) or []):
+        for index, part in enumerate(get_list(container.spec, (key,))):
             if re.search(pattern, str(part)):
                 return (*container.path, key, index)
     return (*container.path, "command")
@@ -154,11 +166,12 @@ def selector_matches(selector, labels: dict) -> bool:
     """A LabelSelector against a pod's labels. A missing selector matches nothing, an empty one everything."""
     if not isinstance(selector, dict):
         return False
-    for key, value in (selector.get("matchLabels") or {}).items():
+    for key, value in get_map(selector, ("matchLabels",)).items():
         if str(labels.get(key)) != str(value) or key not in labels:
             return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+    for expr in get_list(selector, ("matchExpressions",)):
+        expr = expr if isinstance(expr, dict) else {}
+        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in get_list(expr, ("values",))]
         present = key in labels
         if op == "In" and not (present and str(labels[key]) in values):
             return False
@@ -175,14 +188,17 @@ def selector_keys(selector) -> set[str]:
     """Keys a selector pins to values (matchLabels, or matchExpressions with In)."""
     if not isinstance(selector, dict):
         return set()
-    keys = set((selector.get("matchLabels") or {}).keys())
-    keys |= {e.get("key") for e in selector.get("matchExpressions") or [] if e.get("operator") == "In"}
+    keys = set(get_map(selector, ("matchLabels",)))
+    keys |= {e.get("key") for e in get_list(selector, ("matchExpressions",))
+             if isinstance(e, dict) and e.get("operator") == "In"}
     return keys
 
 
 def map_selector_matches(selector, labels: dict) -> bool:
     """A Service's plain selector map: non-empty and every pair present in labels."""
-    return bool(selector) and all(key in labels and str(labels[key]) == str(v) for key, v in selector.items())
+    if not isinstance(selector, dict) or not selector:
+        return False
+    return all(key in labels and str(labels[key]) == str(value) for key, value in selector.items())
 
 
 # --- quantities ----------------------------------------------------------------------------------------------

@@ -20,14 +20,16 @@ from tools.policy.model import (
     containers,
     format_path,
     get,
+    get_list,
+    get_map,
     human,
     k8s_bytes,
     map_selector_matches,
     pod_labels,
     pod_spec_path,
+    scaled,
     selector_keys,
     selector_matches,
-    scaled,
 )
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -123,11 +125,11 @@ def no_privilege_escalation(ctx: Context):
 @rule("ZK-SEC-005", ERROR, "capabilities: drop ALL, add nothing but NET_BIND_SERVICE")
 def drop_all_capabilities(ctx: Context):
     for c in all_containers(ctx):
-        drop = get(c.spec, ("securityContext", "capabilities", "drop")) or []
+        drop = get_list(c.spec, ("securityContext", "capabilities", "drop"))
         if "ALL" not in [str(d) for d in drop]:
             yield Hit(c.manifest, (*c.path, "securityContext", "capabilities", "drop"),
                       f"container {c.name}: set securityContext.capabilities.drop: [ALL]")
-        added = get(c.spec, ("securityContext", "capabilities", "add")) or []
+        added = get_list(c.spec, ("securityContext", "capabilities", "add"))
         extra = [str(a) for a in added if str(a) not in SAFE_CAPABILITIES]
         if extra:
             yield Hit(c.manifest, (*c.path, "securityContext", "capabilities", "add"),
@@ -156,7 +158,7 @@ def no_service_account_token(ctx: Context):
         if get(manifest.doc, (*pod_path, "automountServiceAccountToken")) is False:
             continue
         account = ctx.named("ServiceAccount", get(manifest.doc, (*pod_path, "serviceAccountName")))
-        if account and account.doc.get("automountServiceAccountToken") is False:
+        if account and get(account.doc, ("automountServiceAccountToken",)) is False:
             continue
         yield Hit(manifest, (*pod_path, "automountServiceAccountToken"),
                   "set automountServiceAccountToken: false in the pod spec unless the pod calls the Kubernetes API")
@@ -221,8 +223,8 @@ def one_pdb(ctx: Context):
 def pdb_selector(ctx: Context):
     statefulsets = ctx.by_kind["StatefulSet"]
     for pdb in ctx.by_kind["PodDisruptionBudget"]:
-        selector = get(pdb.doc, ("spec", "selector"))
-        if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        selector = get_map(pdb.doc, ("spec", "selector"))
+        if not (get(selector, ("matchLabels",)) or get(selector, ("matchExpressions",))):
             yield Hit(pdb, ("spec", "selector"), "the selector is missing or empty (policy/v1: every pod in the "
                       "namespace; policy/v1beta1: none); set matchLabels to the StatefulSet's selector labels")
             continue
@@ -239,7 +241,7 @@ def pdb_selector(ctx: Context):
 
 def _pdb_budget(pdb, size: int) -> tuple[int | None, tuple, str]:
     """(members that stay available, field, text) for a PDB over `size` pods."""
-    spec = pdb.doc.get("spec") or {}
+    spec = get_map(pdb.doc, ("spec",))
     if spec.get("maxUnavailable") is not None:
         down = scaled(spec["maxUnavailable"], size)
         return (None if down is None else size - down), ("spec", "maxUnavailable"), \
@@ -254,6 +256,8 @@ def pdb_keeps_quorum(ctx: Context):
     for statefulset in ctx.by_kind["StatefulSet"]:
         size = replicas(statefulset)
         quorum = size // 2 + 1
+        if size == 1:
+            continue  # one member cannot keep a quorum through any disruption (ZK-ENS-001 says so)
         for pdb in pdbs_for(ctx, statefulset):
             available, path, text = _pdb_budget(pdb, size)
             if available is None:
@@ -281,13 +285,13 @@ def pdb_allows_drain(ctx: Context):
 def anti_affinity_terms(statefulset, pod_path):
     """(kind, term path, term) for every pod anti-affinity term: 'required' or 'preferred'."""
     base = (*pod_path, "affinity", "podAntiAffinity")
-    for index, term in enumerate(get(statefulset.doc, (*base, "requiredDuringSchedulingIgnoredDuringExecution"))
-                                 or []):
-        yield "required", (*base, "requiredDuringSchedulingIgnoredDuringExecution", index), term
-    for index, weighted in enumerate(get(statefulset.doc, (*base, "preferredDuringSchedulingIgnoredDuringExecution"))
-                                     or []):
+    required = get_list(statefulset.doc, (*base, "requiredDuringSchedulingIgnoredDuringExecution"))
+    for index, term in enumerate(required):
+        yield "required", (*base, "requiredDuringSchedulingIgnoredDuringExecution", index), get_map(term)
+    preferred = get_list(statefulset.doc, (*base, "preferredDuringSchedulingIgnoredDuringExecution"))
+    for index, weighted in enumerate(preferred):
         yield "preferred", (*base, "preferredDuringSchedulingIgnoredDuringExecution", index, "podAffinityTerm"), \
-            (weighted or {}).get("podAffinityTerm") or {}
+            get_map(weighted, ("podAffinityTerm",))
 
 
 def hostname_terms(statefulset, kind: str):
@@ -306,8 +310,8 @@ def affinity_selectors_match(ctx: Context):
                 yield Hit(statefulset, (*path, "labelSelector"), f"this {kind} anti-affinity term's labelSelector "
                           f"matches none of the pod labels {dict(labels)}, so it keeps no two members apart; use the "
                           "pod labels")
-        for index, constraint in enumerate(get(statefulset.doc, (*pod_path, "topologySpreadConstraints")) or []):
-            if not selector_matches(constraint.get("labelSelector"), labels):
+        for index, constraint in enumerate(get_list(statefulset.doc, (*pod_path, "topologySpreadConstraints"))):
+            if not selector_matches(get(constraint, ("labelSelector",)), labels):
                 yield Hit(statefulset, (*pod_path, "topologySpreadConstraints", index, "labelSelector"),
                           f"this spread constraint's labelSelector matches none of the pod labels {dict(labels)}; "
                           "use the pod labels")
@@ -415,7 +419,7 @@ def service_selects_pods(ctx: Context):
 def no_ordered_ready_deadlock(ctx: Context):
     for c in ensemble_containers(ctx):
         policy = get(c.manifest.doc, ("spec", "podManagementPolicy")) or "OrderedReady"
-        command = get(c.spec, ("readinessProbe", "exec", "command")) or []
+        command = get_list(c.spec, ("readinessProbe", "exec", "command"))
         if policy != "Parallel" and replicas(c.manifest) > 1 and "srvr" in probe_words(command):
             yield Hit(c.manifest, ("spec", "podManagementPolicy"), "readiness waits for a quorum (srvr) but "
                       "OrderedReady starts member 1 only after member 0 is Ready: it never is; set "
@@ -486,7 +490,7 @@ def probe_words_whitelisted(ctx: Context):
     for c in ensemble_containers(ctx):
         whitelist, setting = ctx.whitelist(c)
         for probe in ("livenessProbe", "startupProbe", "readinessProbe"):
-            command = get(c.spec, (probe, "exec", "command")) or []
+            command = get_list(c.spec, (probe, "exec", "command"))
             missing = sorted(probe_words(command) - whitelist) if "*" not in whitelist else []
             if missing:
                 where = (f"the whitelist {','.join(sorted(whitelist))} set in {setting.where}" if setting else

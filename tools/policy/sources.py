@@ -120,12 +120,20 @@ def _targets(target: dict | None, doc, manifest: Manifest) -> bool:
 
 
 class KustomizeTracer:
+    """Built on the first lookup: a profile without findings costs no extra kustomize run."""
+
     def __init__(self, overlay: Path, root: Path):
-        self.root = root
+        self.overlay, self.root = overlay.resolve(), root
         self.patches: list[Patch] = []
         self.generators: list[Generator] = []
-        self._walk(overlay.resolve(), set())
-        self.origins = self._origins(overlay.resolve())
+        self.origins: dict | None = None
+
+    def _prepare(self) -> None:
+        self._walk(self.overlay, set())
+        try:
+            self.origins = self._origins(self.overlay)
+        except (UserError, OSError, yaml.YAMLError):
+            self.origins = {}  # patches and generators still trace; object origins are unknown
 
     def _walk(self, directory: Path, seen: set) -> None:
         """Patches and generators in the order kustomize applies them: resources, components, own."""
@@ -183,6 +191,8 @@ class KustomizeTracer:
             shutil.rmtree(staging, ignore_errors=True)
 
     def __call__(self, manifest: Manifest, path: tuple) -> str | None:
+        if self.origins is None:
+            self._prepare()
         if manifest.kind == "ConfigMap" and len(path) == 2 and path[0] == "data":
             found = self._generator_line(manifest, str(path[1]))
             if found:
@@ -287,12 +297,9 @@ class HelmTracer:
 
 
 def tracer_for(profile: Profile) -> Tracer | None:
-    """The tracer for a profile, or None when its origin cannot be traced (kustomize failing is not fatal)."""
+    """The tracer for a profile (None: not traceable); a failing kustomize only loses the object origins."""
     if profile.source == "overlay":
-        try:
-            return KustomizeTracer(profile.path, profile.root)
-        except (UserError, OSError, yaml.YAMLError):
-            return None
+        return KustomizeTracer(profile.path, profile.root)
     if profile.source == "chart":
         chart = profile.root / "chart"
         values = [] if profile.env == "default" else [profile.path]

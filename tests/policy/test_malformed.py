@@ -1,0 +1,59 @@
+"""Objects with a wrong structure (a list where a mapping belongs, a string for a list...) never crash the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from tests.policy.conftest import FIXTURES
+from tools.errors import UserError
+from tools.manifests import Manifest
+from tools.policy import check_manifests
+
+
+def paths_of(node, prefix=()):
+    """Every path to a mapping or list value below node."""
+    items = node.items() if isinstance(node, CommentedMap) else enumerate(node)
+    for key, value in items:
+        if isinstance(value, (CommentedMap, CommentedSeq)):
+            yield (*prefix, key)
+            yield from paths_of(value, (*prefix, key))
+
+
+def load(name: str) -> list:
+    return list(YAML().load_all((FIXTURES / f"{name}.yaml").read_text()))
+
+
+@pytest.mark.parametrize("fixture", ["production", "laptop", "openshift"])
+@pytest.mark.parametrize("wrong", ["text", ["a", 1], 7], ids=["string", "list", "number"])
+def test_wrong_types_never_crash_a_rule(fixture, wrong):
+    docs = load(fixture)
+    checked = 0
+    for doc_index, doc in enumerate(docs):
+        for path in list(paths_of(doc)):
+            mutated = load(fixture)
+            parent = mutated[doc_index]
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = wrong
+            manifests = [Manifest(d, Path(f"{fixture}.yaml"), i, 1) for i, d in enumerate(mutated)]
+            check_manifests(manifests, fixture, "production")  # findings, never an exception
+            checked += 1
+    assert checked > 30
+
+
+def test_a_rule_tripping_over_input_is_a_user_error_naming_the_file(monkeypatch):
+    import tools.policy as policy
+    from tools.policy.rules import Rule
+
+    def trips(ctx):
+        raise TypeError("'int' object is not iterable")
+        yield
+
+    monkeypatch.setattr(policy, "RULES", [Rule("ZK-TEST-001", "error", "trips", None, trips)])
+    manifests = [Manifest(d, Path("odd.yaml"), i, 1) for i, d in enumerate(load("production"))]
+    with pytest.raises(UserError, match=r"odd\.yaml: ZK-TEST-001 cannot read the objects \(TypeError"):
+        policy.check_manifests(manifests, "odd", "production")

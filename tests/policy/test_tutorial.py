@@ -1,0 +1,52 @@
+"""The tutorial's zookeeper.yaml, checked as production, fails for what a user would expect."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.policy.conftest import line_number
+
+TUTORIAL = Path("/work/shared/reference/zookeeper-statefulset-tutorial.md")
+
+
+@pytest.fixture(scope="module")
+def tutorial_yaml() -> str:
+    if not TUTORIAL.exists():
+        pytest.skip(f"{TUTORIAL} is not on this machine")
+    text = TUTORIAL.read_text()
+    section = text[text.index("zookeeper.yaml Kubernetes Objects"):]
+    return re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1)
+
+
+def test_tutorial_fails_as_production(check_text, tutorial_yaml):
+    findings = check_text(tutorial_yaml, "production", "zookeeper.yaml")
+    errors = {f.rule for f in findings if f.severity == "error"}
+    assert {
+        "ZK-PDB-001",  # policy/v1beta1 was removed in 1.25
+        "ZK-RES-002",  # no memory limit
+        "ZK-SEC-001",  # no runAsNonRoot
+        "ZK-SEC-004",  # privilege escalation allowed
+        "ZK-SEC-005",  # capabilities not dropped
+        "ZK-SEC-006",  # no seccomp profile
+        "ZK-PRB-003",  # ready_live.sh sends ruok, which ZooKeeper >= 3.5 does not allow by default
+        "ZK-ENS-004",  # the headless Service does not publish not-ready addresses
+    } <= errors
+    # what the tutorial gets right is not reported
+    assert not {"ZK-ENS-001", "ZK-ENS-002", "ZK-AFF-001", "ZK-AFF-002", "ZK-RES-001", "ZK-RES-003",
+                "ZK-IMG-001"} & errors
+
+    pdb = next(f for f in findings if f.rule == "ZK-PDB-001")
+    assert (pdb.object, pdb.path) == ("PodDisruptionBudget/zookeeper-pdb", "apiVersion")
+    assert pdb.line == line_number(tutorial_yaml, "apiVersion: policy/v1beta1")
+    probes = sorted((f.path, f.line) for f in findings if f.rule == "ZK-PRB-003")
+    container = "spec.template.spec.containers[kubernetes-zookeeper]"
+    assert probes == sorted([
+        (f"{container}.livenessProbe.exec.command", line_number(tutorial_yaml, "            command:",
+                                                                after="livenessProbe")),
+        (f"{container}.readinessProbe.exec.command", line_number(tutorial_yaml, "            command:",
+                                                                 after="readinessProbe")),
+    ])
+    assert all("no 4lw.commands.whitelist" in f.message for f in findings if f.rule == "ZK-PRB-003")
