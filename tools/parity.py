@@ -172,10 +172,11 @@ def _join(path: str, key: str) -> str:
 
 
 def _item_name(item) -> str | None:
+    """A list item's name: `name` (containers, env, ports, volumes, mounts) or `metadata.name` (claim templates)."""
     if not isinstance(item, dict):
         return None
-    name = item.get("name", (item.get("metadata") or {}).get("name") if isinstance(item.get("metadata"), dict)
-                    else None)
+    metadata = item.get("metadata")
+    name = item.get("name", metadata.get("name") if isinstance(metadata, dict) else None)
     return name if isinstance(name, str) else None
 
 

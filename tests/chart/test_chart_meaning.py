@@ -1,10 +1,13 @@
 """What the rendered chart means: names that let members find each other under any release and namespace,
 selectors that select the members (and only them), settings that follow the values."""
 
+import shutil
+
 import pytest
 from chart_helpers import CI_VALUES, one, render
 
 from tools import REPO_ROOT
+from tools.run import run
 
 SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
 RELEASES = [("zk", "default"), ("kafka-coordination", "messaging"), ("zookeeper", "zk-prod")]
@@ -162,3 +165,14 @@ def test_production_keeps_the_transaction_log_on_its_own_volume():
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     assert mounts["datalogdir"] == one(objects, "ConfigMap")["data"]["ZOO_DATA_LOG_DIR"]
     assert one(objects, "ConfigMap")["data"]["ZOO_DATA_DIR"].startswith(mounts["datadir"] + "/")
+
+
+def test_the_helm_test_script_passes_shellcheck(tmp_path):
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed")
+    (container,) = one(render(), "Pod")["spec"]["containers"]
+    assert container["command"][:2] == ["bash", "-c"]
+    script = tmp_path / "helm-test.sh"
+    script.write_text(container["command"][2])
+    result = run(["shellcheck", "--shell=bash", str(script)], check=False, timeout=60)
+    assert result.code == 0, result.stdout
