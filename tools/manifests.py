@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -55,7 +55,6 @@ class Manifest:
     index: int  # 0-based position among the file's objects
     line: int  # 1-based line where the object starts
     helm_source: str | None = None  # the chart template named by helm's `# Source:` comment
-    extra: dict = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -107,7 +106,8 @@ def _api_group(api_version: str) -> str:
 
 
 def _is_builtin_group(group: str) -> bool:
-    return group in BUILTIN_KINDS or group.endswith(".k8s.io") or "." not in group
+    """Groups whose kinds this loader knows; any other dotted group (a CRD's) is accepted as a custom resource."""
+    return group in BUILTIN_KINDS or "." not in group
 
 
 def _doc_line(doc) -> int:

@@ -105,3 +105,31 @@ def test_json_and_junit_reports_written_atomically(tmp_path):
     assert cases["ZK-SEC-005"].find("failure") is not None
     assert cases["ZK-SEC-007"].find("failure") is None and "warning" in cases["ZK-SEC-007"].find("system-out").text
     assert cases["ZK-PDB-004"].find("failure") is None
+
+
+def test_files_and_directories_are_checked_together(tmp_path):
+    parts = fixture_text("production").split("---\n")
+    for index, part in enumerate(parts):
+        (tmp_path / f"{index}-object.yaml").write_text(part)
+    together = policy("--as", "production", str(tmp_path))
+    assert together.returncode == 0, together.stdout + together.stderr
+    assert f"(+{len(parts) - 1} more files): 0 errors, 0 warnings" in together.stdout
+
+    statefulset = next(p for p in tmp_path.iterdir() if "kind: StatefulSet" in p.read_text())
+    alone = policy("--as", "production", str(statefulset))
+    assert alone.returncode == 1
+    assert "ConfigMap zk-config, which is not among the checked objects" in alone.stdout
+
+    empty = tmp_path / "empty-dir"
+    empty.mkdir()
+    result = policy("--as", "production", str(empty))
+    assert result.returncode != 0 and "empty-dir: no *.yaml or *.yml files" in result.stderr
+
+
+def test_list_rules_names_every_rule():
+    from tools.policy import RULES
+
+    result = policy("--list-rules")
+    assert result.returncode == 0
+    listed = [line.split()[0] for line in result.stdout.splitlines()]
+    assert listed == [rule.id for rule in RULES]

@@ -15,6 +15,8 @@ from tools.policy.sources import tracer_for
 from tools.profiles import Profile, all_profiles
 from tools.render import render_all
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policy"
+
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[Profile, Path]:
@@ -100,3 +102,37 @@ def test_chart_findings_name_the_template(tmp_path):
     configmap = REPO_ROOT / "chart/templates/configmap.yaml"
     expected = next(i for i, line in enumerate(configmap.read_text().splitlines(), 1) if "ZOO_HEAP:" in line)
     assert heap.source == f"chart/templates/configmap.yaml:{expected}"
+
+
+def test_inline_and_json6902_patches_trace_to_their_lines(tmp_path):
+    """An inline `patch: |` names its line in the kustomization; a JSON 6902 op names its value's line."""
+    (tmp_path / "base").mkdir()
+    shutil.copy(FIXTURES / "production.yaml", tmp_path / "base" / "ensemble.yaml")
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n  - ensemble.yaml\n")
+    overlay = tmp_path / "overlays" / "production"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\n"
+        "patches:\n"
+        "  - patch: |-\n"
+        "      apiVersion: policy/v1\n"
+        "      kind: PodDisruptionBudget\n"
+        "      metadata:\n"
+        "        name: zk\n"
+        "      spec:\n"
+        "        maxUnavailable: 0\n"
+        "  - path: replicas-patch.yaml\n"
+        "    target:\n"
+        "      kind: StatefulSet\n"
+        "      name: zk\n")
+    (overlay / "replicas-patch.yaml").write_text("- op: replace\n  path: /spec/replicas\n  value: 4\n")
+    findings = check(render_all([Profile("overlay", "production", tmp_path)], tmp_path / "build"))
+    by_rule = {f.rule: f for f in findings}
+    kustomization = overlay / "kustomization.yaml"
+    assert by_rule["ZK-PDB-005"].source == ("overlays/production/kustomization.yaml:"
+                                            f"{source_line(kustomization, '        maxUnavailable: 0')}")
+    assert by_rule["ZK-ENS-001"].source == ("overlays/production/replicas-patch.yaml:"
+                                            f"{source_line(overlay / 'replicas-patch.yaml', '  value: 4')}")
+    # a field no patch touches comes from the resource file itself
+    servers = source_line(FIXTURES / "production.yaml", '  ZOO_SERVERS: "3"')
+    assert by_rule["ZK-ENS-002"].source == f"base/ensemble.yaml:{servers}"

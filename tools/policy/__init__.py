@@ -94,12 +94,27 @@ def check(rendered: dict[Profile, Path], trace_sources: bool = True) -> Findings
     return findings
 
 
+def manifest_files(paths: list[Path]) -> list[Path]:
+    """The files given, a directory standing for its *.yaml and *.yml files (sorted)."""
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                raise UserError(f"{path}: no *.yaml or *.yml files in this directory")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
 def check_files(paths: list[Path], kind_of_profile: str) -> Findings:
-    """Check manifest files as a given profile type (production, openshift, minikube, kind, default)."""
-    findings = Findings()
-    for path in paths:
-        findings.extend_with(check_manifests(load_file(path), _shown(path), kind_of_profile))
-    return findings
+    """Check manifest files (or directories of them) together, as one profile of the given type
+    (production, openshift, minikube, kind, default): like `kubectl apply -f` would deploy them."""
+    files = manifest_files(paths)
+    manifests = [m for path in files for m in load_file(path)]
+    label = _shown(files[0]) if len(files) == 1 else f"{_shown(files[0])} (+{len(files) - 1} more files)"
+    return check_manifests(manifests, label, kind_of_profile)
 
 
 def has_errors(findings: list[Finding]) -> bool:

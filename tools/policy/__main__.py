@@ -1,7 +1,8 @@
 """Check the policy rules over every rendered profile (or over given files as one profile type).
 
     python -m tools.policy [PROFILE ...] [--format table|json|junit] [--output FILE]
-    python -m tools.policy --as production FILE.yaml [FILE ...]
+    python -m tools.policy --as production FILE.yaml|DIR [...]   (checked together, as one profile)
+    python -m tools.policy --list-rules
 
 Exit 1 on any error-level finding (warnings never fail), 2 on bad usage.
 """
@@ -18,6 +19,7 @@ from tools.errors import UserError, cli
 from tools.policy import check, check_files, format_report, has_errors
 from tools.policy.model import PROFILE_TYPES
 from tools.policy.report import FORMATS
+from tools.policy.rules import RULES
 from tools.profiles import select
 from tools.render import BUILD_DIR, render_all
 
@@ -45,8 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="write the report here (atomically) instead of stdout")
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR, help="where profiles are rendered")
     parser.add_argument("--no-sources", action="store_true", help="skip tracing findings to repository files")
+    parser.add_argument("--list-rules", action="store_true", help="print every rule (id, severity, profiles) and exit")
     args = parser.parse_args(argv)
 
+    if args.list_rules:
+        for rule in RULES:
+            print(f"{rule.id:11} {rule.severity:8} {','.join(rule.types) if rule.types else 'all':16} {rule.title}")
+        return 0
     if args.as_type:
         if not args.targets:
             raise UserError("--as needs at least one manifest file")

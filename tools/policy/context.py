@@ -124,6 +124,18 @@ class Context:
             return DEFAULT_WHITELIST, None
         return frozenset(w.strip() for w in re.split(r"[,\s]+", setting.value) if w.strip()), setting
 
+    def unseen_config_maps(self, container: Container) -> str:
+        """A note naming ConfigMaps the container reads that are not among the checked objects ('' if none)."""
+        names = [get(s, ("configMapRef", "name")) for s in get_list(container.spec, ("envFrom",))]
+        names += [get(v, ("valueFrom", "configMapKeyRef", "name")) for v in get_list(container.spec, ("env",))]
+        names += [get(v, ("configMap", "name")) for v in get_list(container.manifest.doc,
+                                                                 (*container.pod_path, "volumes"))]
+        missing = sorted({str(n) for n in names if n and self.named("ConfigMap", n) is None})
+        if not missing:
+            return ""
+        return (f" (it reads ConfigMap {', '.join(missing)}, which is not among the checked objects: check the "
+                "files together)")
+
     def _whitelist_in_config_files(self, container: Container) -> Setting | None:
         """`4lw.commands.whitelist=` in a zoo.cfg held by a ConfigMap the pod mounts or reads."""
         names = [get(s, ("configMapRef", "name")) for s in get_list(container.spec, ("envFrom",))]

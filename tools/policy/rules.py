@@ -368,8 +368,9 @@ def server_count(ctx: Context):
         size = replicas(c.manifest)
         setting = ctx.server_count(c)
         if setting is None:
-            yield Hit(c.manifest, (*c.path, "envFrom"), f"container {c.name} gets no server count; set ZOO_SERVERS="
-                      f"{size} in its ConfigMap (or --servers={size}) to match replicas")
+            yield Hit(c.manifest, (*c.path, "envFrom"), f"container {c.name} gets no server count (start.sh then "
+                      f"runs standalone); set ZOO_SERVERS={size} in its ConfigMap (or --servers={size}) to match "
+                      f"replicas{ctx.unseen_config_maps(c)}")
         elif setting.value.strip() != str(size):
             yield Hit(setting.manifest, setting.path, f"start.sh gets {setting.value} servers but {c.manifest.ref} "
                       f"has replicas {size}; set both to the same odd number")
@@ -497,7 +498,7 @@ def probe_words_whitelisted(ctx: Context):
                          "no 4lw.commands.whitelist (ZooKeeper >= 3.5 then allows only srvr)")
                 yield Hit(c.manifest, (*c.path, probe, "exec", "command"), f"the {probe} sends "
                           f"{', '.join(missing)}, but the server has {where}; add {', '.join(missing)} to "
-                          "ZOO_4LW_COMMANDS_WHITELIST, or the probe always fails")
+                          f"ZOO_4LW_COMMANDS_WHITELIST, or the probe always fails{ctx.unseen_config_maps(c)}")
 
 
 # --- image ---------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from tools import kustomize
 from tools.errors import UserError
@@ -95,7 +96,13 @@ class Patch:
     file: Path
     docs: list  # strategic merge documents, or one list of JSON 6902 operations
     target: dict | None
-    entry_line: int | None = None  # line of an inline patch in its kustomization
+    entry_line: int | None = None  # line of an inline patch's entry in its kustomization
+    line_offset: int | None = None  # an inline block patch: its line N is the kustomization's line offset + N
+
+    def line(self, inner: int) -> int:
+        if self.entry_line is None:
+            return inner
+        return self.line_offset + inner if self.line_offset is not None else self.entry_line
 
 
 @dataclass
@@ -153,8 +160,7 @@ class KustomizeTracer:
             if entry.get("path"):
                 self._add_patch(directory / entry["path"], entry.get("target"))
             elif entry.get("patch"):
-                docs = [d for d in yaml.safe_load_all(str(entry["patch"])) if d is not None]
-                self.patches.append(Patch(kfile, docs, entry.get("target"), k["patches"].lc.item(index)[0] + 1))
+                self.patches.append(self._inline_patch(kfile, entry, k["patches"].lc.item(index)[0] + 1))
         for entry in k.get("patchesStrategicMerge") or []:
             if (directory / str(entry)).is_file():
                 self._add_patch(directory / str(entry), None)
@@ -164,6 +170,18 @@ class KustomizeTracer:
         for entry in k.get("configMapGenerator") or []:
             if isinstance(entry, CommentedMap):
                 self.generators.append(Generator(kfile, entry))
+
+    @staticmethod
+    def _inline_patch(kfile: Path, entry: CommentedMap, entry_line: int) -> Patch:
+        """A `patch: |` written in the kustomization: its lines are counted from the line of `patch:`."""
+        text = entry["patch"]
+        try:
+            docs = [d for d in YAML(typ="rt").load_all(str(text)) if d is not None]
+        except YAMLError:
+            docs = []
+        block = isinstance(text, (LiteralScalarString, FoldedScalarString))
+        return Patch(kfile, docs, entry.get("target"), entry_line,
+                     line_offset=entry.lc.key("patch")[0] + 1 if block else None)
 
     def _add_patch(self, file: Path, target) -> None:
         docs = _load_rt(file.resolve())
@@ -222,14 +240,25 @@ class KustomizeTracer:
                 op = ops[index]
                 op_path = str(op.get("path", "")) if isinstance(op, dict) else ""
                 if op_path and (pointer == op_path or pointer.startswith(op_path + "/")):
-                    return patch.entry_line or ops.lc.item(index)[0] + 1
+                    return patch.line(self._op_line(op, ops.lc.item(index)[0] + 1, pointer[len(op_path):]))
             return None
         for doc in patch.docs:
             if _targets(patch.target, doc, manifest) and isinstance(doc, CommentedMap):
                 line, complete = navigate(doc, semantic)
                 if complete and line:
-                    return patch.entry_line or line
+                    return patch.line(line)
         return None
+
+    @staticmethod
+    def _op_line(op: CommentedMap, op_line: int, rest: str) -> int:
+        """The line of the op's value (or of the part of it at the rest of the pointer), else of the op."""
+        if "value" not in op:
+            return op_line
+        if not rest:
+            return op.lc.key("value")[0] + 1
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in rest.strip("/").split("/")]
+        line, _ = navigate(op["value"], [int(p) if p.isdigit() else p for p in parts])
+        return line or op.lc.key("value")[0] + 1
 
     def _generator_line(self, manifest: Manifest, key: str) -> str | None:
         for generator in reversed(self.generators):
