@@ -221,6 +221,7 @@ def test_rule_fails_at_its_location(check_text, case):
 
 
 def test_every_rule_has_a_failing_case():
+    assert len({r.id for r in RULES}) == len(RULES), "rule ids are unique"
     assert {r.id for r in RULES} - {c.rule for c in CASES} == set()
     for rule in RULES:
         assert rule.severity in ("error", "warning") and rule.title

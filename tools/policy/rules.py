@@ -18,7 +18,6 @@ from tools.policy.model import (
     Container,
     Hit,
     containers,
-    format_path,
     get,
     get_list,
     get_map,
@@ -535,5 +534,3 @@ def laptop_pull_policy(ctx: Context):
 
 
 RULES_BY_ID = {r.id: r for r in RULES}
-assert len(RULES_BY_ID) == len(RULES), "duplicate rule id"
-__all__ = ["RULES", "RULES_BY_ID", "Rule", "format_path", "headroom"]
