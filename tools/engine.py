@@ -5,6 +5,7 @@
     engine.ensure_base_image()        # podman only: debootstrap + import the Dockerfile's FROM tag if absent
     engine.build(context, tag, no_cache=False, dockerfile=None) -> Result
     engine.image_exists(tag) -> bool; engine.image_size(tag) -> int (bytes); engine.image_rm(tag)
+    engine.image_label(tag, label) -> str
     engine.network_create(name, subnet="10.89.7.0/24"); engine.network_rm(name)
     engine.network_connect(network, container, ip=None); engine.network_disconnect(network, container)
     engine.volume_create(name); engine.volume_rm(name)
@@ -35,6 +36,8 @@ from tools.run import Result, run
 from tools.toolcache import cache_dir
 
 BASE_IMAGE = "docker.io/library/debian:bookworm-slim"
+BASE_RECIPE_LABEL = "io.kube-zookeeper.base-recipe"
+BASE_RECIPE = "minbase-slim-2"  # bump when _debootstrap_tarball changes
 APT_SOURCES = Path("/etc/apt/sources.list.d")
 
 _PODMAN_CONF = """\
@@ -108,6 +111,10 @@ class Engine:
     def image_size(self, tag: str) -> int:
         return int(self.cli("image", "inspect", "--format", "{{.Size}}", tag, timeout=60).stdout.strip())
 
+    def image_label(self, tag: str, label: str) -> str:
+        fmt = "{{index .Labels " + f'"{label}"' + "}}"
+        return self.cli("image", "inspect", "--format", fmt, tag, timeout=60).stdout.strip()
+
     def image_rm(self, tag: str) -> None:
         self.cli("rmi", "--force", tag, check=False, timeout=120)
 
@@ -124,13 +131,17 @@ class Engine:
         return self.cli(*args, str(context), timeout=timeout)
 
     def ensure_base_image(self, tag: str = BASE_IMAGE) -> bool:
-        """Make `tag` exist; on podman from debootstrap (tarball cached). True when it had to be created."""
-        if self.name != "podman" or self.image_exists(tag):
+        """Make `tag` exist; on podman from debootstrap (tarball cached). True when it had to be created.
+
+        The import carries a label naming the recipe, so a base made by an older recipe is made again."""
+        if self.name != "podman":
             return False
-        tarball = cache_dir() / "debian-bookworm-minbase.tar"
+        if self.image_exists(tag) and self.image_label(tag, BASE_RECIPE_LABEL) == BASE_RECIPE:
+            return False
+        tarball = cache_dir() / f"debian-bookworm-{BASE_RECIPE}.tar"
         if not tarball.exists():
             _debootstrap_tarball(tarball)
-        self.cli("import", str(tarball), tag, timeout=600)
+        self.cli("import", "--change", f"LABEL {BASE_RECIPE_LABEL}={BASE_RECIPE}", str(tarball), tag, timeout=600)
         return True
 
     # -- networks and volumes -------------------------------------------------------------------------------------
@@ -236,6 +247,41 @@ def apt_mirror() -> str:
     raise UserError(f"no Debian mirror found in {APT_SOURCES} or /etc/apt/sources.list (needed for debootstrap)")
 
 
+# What Debian's own slim images leave out: docs (but copyright), man pages, locales; apt's caches and lists.
+_DPKG_SLIM = """\
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/lintian/*
+"""
+_APT_CLEAN = """\
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";
+"""
+
+
+def _slim(root: Path) -> None:
+    """Trim a debootstrapped tree the way Debian's slim images are (and keep later apt installs trim)."""
+    (root / "etc/dpkg/dpkg.cfg.d/slim").write_text(_DPKG_SLIM)
+    (root / "etc/apt/apt.conf.d/docker-clean").write_text(_APT_CLEAN)
+    for pattern in ["var/lib/apt/lists/*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "usr/share/man/*",
+                    "usr/share/info/*", "usr/share/lintian/*", "var/log/*.log", "var/log/apt/*"]:  # fmt: skip
+        for path in root.glob(pattern):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    for section in range(1, 9):  # postinst scripts link man pages into these (openjdk's update-alternatives)
+        (root / f"usr/share/man/man{section}").mkdir(parents=True, exist_ok=True)
+    for path in (root / "usr/share/locale").iterdir():
+        if path.name != "locale.alias":
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    for doc in (root / "usr/share/doc").glob("*/*"):
+        if doc.name != "copyright":
+            shutil.rmtree(doc) if doc.is_dir() and not doc.is_symlink() else doc.unlink()
+
+
 def _debootstrap_tarball(tarball: Path) -> None:
     debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
     if not Path(debootstrap).exists():
@@ -244,6 +290,7 @@ def _debootstrap_tarball(tarball: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="debootstrap-", dir=tarball.parent) as tmp:
         root = Path(tmp) / "rootfs"
         run([debootstrap, "--variant=minbase", "bookworm", root, apt_mirror()], timeout=1200)
+        _slim(root)
         partial = tarball.with_suffix(".partial")
         run(["tar", "-C", root, "-cf", partial, "."], timeout=600)
         partial.replace(tarball)
