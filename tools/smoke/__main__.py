@@ -58,6 +58,16 @@ def local_target(env: str, via: str) -> Target:
     return target
 
 
+def finish(report: Report, path: Path) -> None:
+    """Print the table, write the JSON; a failed step becomes a UserError naming it and why."""
+    print(table(report))
+    write_json(report, path)
+    print(f"smoke: report written to {path}")
+    if not report.ok:
+        step = report.failed_step
+        raise UserError(f"smoke step {step.name!r} failed: {step.detail}")
+
+
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
@@ -84,13 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if cluster:
             cluster.cleanup()
-    print(table(report))
-    path = args.report or REPO_ROOT / "build" / f"smoke-{args.target}.json"
-    write_json(report, path)
-    print(f"smoke: report written to {path}")
-    if not report.ok:
-        step = report.failed_step
-        raise UserError(f"smoke step {step.name!r} failed: {step.detail}")
+    finish(report, args.report or REPO_ROOT / "build" / f"smoke-{args.target}.json")
     return 0
 
 

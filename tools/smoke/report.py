@@ -31,7 +31,8 @@ def table(report: Report) -> str:
     for key, label in _TIMING_LABELS.items():
         if key in report.timings:
             lines.append(f"{label}: {report.timings[key]:.1f} s")
-    lines.append("result: " + ("passed" if report.ok else f"FAILED at {report.failed_step.name}"))
+    failed = report.failed_step
+    lines.append("result: " + ("passed" if report.ok else f"FAILED at {failed.name if failed else 'no step'}"))
     return "\n".join(lines)
 
 

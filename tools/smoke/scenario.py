@@ -26,6 +26,7 @@ class Timeouts:
 
     quorum: float = 180.0  # members serving with one leader (includes JVM start on a busy machine)
     quorum_lost: float = 60.0  # the last member notices it is alone
+    synced: float = 30.0  # the leader counts its followers synced once they serve
     command: float = 60.0  # one exec into a member
     refused_write: int = 15  # a write without quorum must be refused within this
     poll: float = 0.5
@@ -140,11 +141,12 @@ class Scenario:
 
     def leader_sees_followers_synced(self) -> str:
         leader = self.report.leaders["start"]
-        wanted = str(len(self.everyone) - 1)
-        deadline = time.monotonic() + self.timeouts.quorum
+        wanted = len(self.everyone) - 1
+        deadline = time.monotonic() + self.timeouts.synced
         while True:
-            synced = zk.parse_mntr(self.four_letter(leader, "mntr")).get("zk_synced_followers", "")
-            if synced == wanted:
+            result = self.target.exec(leader, zk.metrics_argv(), self.timeouts.command)
+            synced = zk.parse_mntr(result.stdout).get("zk_synced_followers", "")
+            if zk.as_number(synced) == wanted:
                 return f"leader member {leader}: zk_synced_followers = {synced}"
             if time.monotonic() > deadline:
                 raise StepFailed(
@@ -207,8 +209,10 @@ class Scenario:
         seconds = time.monotonic() - start
         if result.code == 0:
             raise StepFailed(f"set {NODE} {REFUSED_VALUE} succeeded through member 0 without a quorum")
+        why = "timed out" if result.code == 124 else zk.client_error(result.stdout, result.stderr)
+        if result.code != 124 and "ConnectionLoss" not in why:
+            raise StepFailed(f"the write failed, but not for want of a quorum (exit {result.code}: {why})")
         self.report.timings["write_refused_after"] = seconds
-        why = "timed out" if result.code == 124 else zk.last_line(result.stderr + "\n" + result.stdout)
         return f"refused after {seconds:.1f} s (exit {result.code}: {why})"
 
     def restart_stopped_members(self) -> str:
@@ -286,7 +290,7 @@ class Scenario:
         if result.code != 0:
             raise StepFailed(
                 f"{verb} {NODE} {value} through member {member} failed (exit {result.code}): "
-                f"{zk.last_line(result.stderr + chr(10) + result.stdout)}"
+                f"{zk.client_error(result.stdout, result.stderr)}"
             )
 
     def read(self, member: int) -> list[str]:
@@ -296,7 +300,7 @@ class Scenario:
         if result.code != 0:
             raise StepFailed(
                 f"get {NODE} through member {member} failed (exit {result.code}): "
-                f"{zk.last_line(result.stderr + chr(10) + result.stdout)}"
+                f"{zk.client_error(result.stdout, result.stderr)}"
             )
         return zk.zkcli_value(result.stdout)
 
@@ -313,4 +317,6 @@ class Scenario:
 
 
 def describe(states: list[zk.MemberState]) -> str:
-    return ", ".join(f"{state.member}={state.mode}" for state in states)
+    return ", ".join(
+        f"{state.member}={state.mode}" + (f" ({state.detail})" if state.detail else "") for state in states
+    )

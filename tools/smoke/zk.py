@@ -17,6 +17,11 @@ def four_letter_argv(word: str, port: int = CLIENT_PORT) -> list[str]:
     return ["bash", "-c", _FOUR_LETTER_SCRIPT, "four-letter", word, str(port)]
 
 
+def metrics_argv(port: int = CLIENT_PORT) -> list[str]:
+    """The image's `metrics.sh PORT` (mntr), as the tutorial runs it."""
+    return ["metrics.sh", str(port)]
+
+
 def zkcli_argv(*command: str, timeout_seconds: int, port: int = CLIENT_PORT) -> list[str]:
     """A fresh `zkCli.sh` process running one command against the member itself, killed after timeout_seconds.
 
@@ -66,11 +71,30 @@ def parse_mntr(text: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+def as_number(text: str) -> float | None:
+    """mntr values: ZooKeeper 3.8 prints gauges as integers, 3.9 as doubles ("2.0")."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def zkcli_value(stdout: str) -> list[str]:
     """The lines zkCli.sh printed that can be a node's value (not its connection chatter or log lines)."""
     noise = ("Connecting to ", "WATCHER::", "WatchedEvent ", "Welcome to ZooKeeper", "JLine support")
     lines = [line.strip() for line in stdout.splitlines()]
     return [line for line in lines if line and not line.startswith(noise)]
+
+
+def client_error(stdout: str, stderr: str) -> str:
+    """The line of zkCli.sh's output that says why a command failed (e.g. `KeeperErrorCode = ConnectionLoss ...`)."""
+    lines = [line.strip() for line in (stderr + "\n" + stdout).splitlines() if line.strip()]
+    for wanted in ("KeeperErrorCode", "Node does not exist", "Exception:"):
+        found = [line for line in lines if wanted in line]
+        if found:
+            return found[0]
+    useful = [line for line in lines if "Exiting JVM" not in line and not line.startswith("at ")]
+    return useful[-1] if useful else "no output"
 
 
 def last_line(text: str) -> str:
