@@ -168,6 +168,8 @@ CASES = [
          "              value: -Xms512m -Xmx900m"),
     Case("ZK-RES-004", "laptop", "kind", '["--servers=3"]', '["--servers=3", "--heap=400M"]', STS, f"{ZK}.args[1]",
          '          args: ["--servers=3", "--heap=400M"]'),
+    Case("ZK-RES-004", "openshift", "openshift", "-Xms512m -Xmx512m", "-XX:MaxRAMPercentage=80", STS,
+         f"{ZK}.env[JVMFLAGS].value", "              value: -XX:MaxRAMPercentage=80"),
     # probes
     Case("ZK-PRB-001", "production", "production",
          '          livenessProbe:\n            exec:\n              command: [ready_live.sh, "2181", live]\n', "",
@@ -245,6 +247,7 @@ def test_every_rule_has_a_failing_case():
      "ZK-ENS-006"),
     ("production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: 1536M", "ZK-RES-004"),  # 1536Mi + 512Mi = 2Gi
     ("production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: ''", "ZK-RES-004"),  # start.sh derives it
+    ("openshift", "openshift", "-Xms512m -Xmx512m", "-XX:MaxRAMPercentage=75", "ZK-RES-004"),
 ])
 def test_rule_accepts_alternative(check_text, fixture, profile_type, old, new, rule):
     text = fixture_text(fixture)
@@ -278,6 +281,8 @@ def test_message_says_what_to_change(check_text):
     (["sh", "-c", "echo ruok | nc localhost 2181"], {"ruok"}),
     (["bash", "-c", "printf 'stat' | nc -w1 127.0.0.1 2181"], {"stat"}),
     (["sh", "-c", "test -f /opt/zookeeper/conf/zoo.cfg"], set()),
+    (["zkServer.sh", "status"], {"srvr"}),
+    (["/opt/zookeeper/bin/zkOk.sh"], {"ruok"}),
 ])
 def test_probe_words(command, words):
     assert probe_words(command) == words

@@ -50,3 +50,16 @@ def test_tutorial_fails_as_production(check_text, tutorial_yaml):
                                                                  after="readinessProbe")),
     ])
     assert all("no 4lw.commands.whitelist" in f.message for f in findings if f.rule == "ZK-PRB-003")
+
+
+def test_tutorial_fails_on_minikube_for_the_pending_pods(check_text, tutorial_yaml):
+    """The tutorial's own teachable moment: on one node, zookeeper-1 stays Pending under the required anti-affinity."""
+    findings = check_text(tutorial_yaml, "minikube", "zookeeper.yaml")
+    affinity = [f for f in findings if f.rule == "ZK-AFF-003"]
+    assert [(f.object, f.path, f.line) for f in affinity] == [(
+        "StatefulSet/zookeeper",
+        "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]",
+        line_number(tutorial_yaml, "            - labelSelector:"),
+    )]
+    pull = [f for f in findings if f.rule == "ZK-IMG-002"]
+    assert [f.line for f in pull] == [line_number(tutorial_yaml, "        imagePullPolicy: Always")]

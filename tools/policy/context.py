@@ -93,20 +93,23 @@ class Context:
     def server_count(self, container: Container) -> Setting | None:
         return self.flag(container, "servers") or self.env(container).get("ZOO_SERVERS")
 
-    def heap_settings(self, container: Container) -> list[tuple[float, Setting]]:
-        """Every heap size the container sets: --heap (else ZOO_HEAP), -Xmx in the JVM option variables or command."""
+    def heap_settings(self, container: Container, limit: float) -> list[tuple[float, str, Setting]]:
+        """Every heap size the container sets, as (bytes, how it is set, where): --heap (else ZOO_HEAP), and -Xmx
+        or -XX:MaxRAMPercentage (a share of `limit`) in the JVM option variables or the command."""
         found = []
         env = self.env(container)
         setting = self.flag(container, "heap") or env.get("ZOO_HEAP")  # the flag wins, as in start.sh
         if setting and jvm_bytes(setting.value) is not None:
-            found.append((jvm_bytes(setting.value), setting))
-        xmx = re.compile(r"-Xmx([0-9]+[kKmMgGtT]?)")
-        for var in JVM_OPTION_VARS:
-            if var in env:
-                found += [(jvm_bytes(m), env[var]) for m in xmx.findall(env[var].value)]
-        if match := xmx.search(command_text(container)):
-            found.append((jvm_bytes(match.group(1)),
-                          Setting(match.group(0), container.manifest, command_item(container, "-Xmx"))))
+            found.append((jvm_bytes(setting.value), setting.value, setting))
+        sources = [env[var] for var in JVM_OPTION_VARS if var in env]
+        if re.search(r"-Xmx|MaxRAMPercentage", command_text(container)):
+            item = command_item(container, r"-Xmx|MaxRAMPercentage")
+            sources.append(Setting(command_text(container), container.manifest, item))
+        for source in sources:
+            for match in re.finditer(r"-Xmx([0-9]+[kKmMgGtT]?)\b", source.value):
+                found.append((jvm_bytes(match.group(1)), match.group(0), source))
+            for match in re.finditer(r"-XX:MaxRAMPercentage=([0-9.]+)", source.value):
+                found.append((limit * float(match.group(1)) / 100, match.group(0), source))
         return found
 
     def whitelist(self, container: Container) -> tuple[frozenset[str], Setting | None]:
@@ -156,6 +159,10 @@ def probe_words(command: list) -> set[str]:
         words.add("srvr" if match.group(2) == "ready" else "ruok")
     if re.search(r"metrics\.sh", text):
         words.add("mntr")
+    if re.search(r"zkServer\.sh\s+status", text):
+        words.add("srvr")
+    if re.search(r"zkOk\.sh", text):
+        words.add("ruok")
     for match in re.finditer(r"\b(?:echo|printf)\s+(?:-[ne]+\s+)*['\"]?([a-z]{4})\b", text):
         if match.group(1) in FOUR_LETTER_WORDS:
             words.add(match.group(1))

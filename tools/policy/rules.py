@@ -457,13 +457,13 @@ def heap_fits_limit(ctx: Context):
         limit = k8s_bytes(get(c.spec, ("resources", "limits", "memory")))
         if limit is None:
             continue  # ZK-RES-002
-        for heap, setting in ctx.heap_settings(c):
+        for heap, text, setting in ctx.heap_settings(c, limit):
             needed = heap + headroom(limit)
             if needed > limit:
-                yield Hit(setting.manifest, setting.path, f"heap {setting.value} plus headroom {human(headroom(limit))}"
-                          f" (max(128Mi, 25% of the limit)) = {human(needed)} exceeds container {c.name}'s memory "
-                          f"limit {human(limit)}; lower the heap to {human(limit - headroom(limit))} or raise the "
-                          "limit", )
+                yield Hit(setting.manifest, setting.path, f"heap {text} ({human(heap)}) plus headroom "
+                          f"{human(headroom(limit))} (max(128Mi, 25% of the limit)) = {human(needed)} exceeds "
+                          f"container {c.name}'s memory limit {human(limit)}; lower the heap to "
+                          f"{human(limit - headroom(limit))} or raise the limit")
 
 
 # --- probes --------------------------------------------------------------------------------------------------
