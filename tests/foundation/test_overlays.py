@@ -153,3 +153,10 @@ def test_production_keeps_the_transaction_log_on_its_own_volume():
 def test_kubectl_apply_k_prints_no_deprecation_warning(env):
     result = run([kustomize.kubectl(), "kustomize", str(Profile("overlay", env).path)])
     assert result.stderr == ""
+
+
+def test_volume_claim_templates_carry_no_labels_that_change_on_upgrade(overlay):
+    _, docs = overlay
+    for claim in one(docs, "StatefulSet")["spec"]["volumeClaimTemplates"]:
+        labels = claim["metadata"].get("labels", {})
+        assert "app.kubernetes.io/version" not in labels, "volumeClaimTemplates are immutable in a StatefulSet"
