@@ -2,14 +2,13 @@
 
 API for other tools (tools/validate.py):
     findings = check({profile: rendered_path, ...})     # list[Finding], every profile's rules
-    findings = check_files([path], "production")          # any manifest file checked as a profile type
+    findings = check_files([path, dir], "production")     # files/directories checked together as one profile
     text = format_report(findings, "table" | "json" | "junit")
     has_errors(findings) -> bool                           # any error-severity finding
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from tools import REPO_ROOT
@@ -19,7 +18,7 @@ from tools.policy.context import Context
 from tools.policy.model import ERROR, PROFILE_TYPES, WARNING, Finding, format_path
 from tools.policy.report import format_report
 from tools.policy.rules import RULES, RULES_BY_ID, Rule
-from tools.policy.sources import Tracer, tracer_for
+from tools.policy.sources import Tracer, display, tracer_for
 from tools.profiles import Profile
 
 __all__ = ["ERROR", "PROFILE_TYPES", "RULES", "RULES_BY_ID", "WARNING", "Finding", "Findings", "Rule", "check",
@@ -43,13 +42,7 @@ def profile_type(profile: Profile) -> str:
 
 
 def _shown(path: Path) -> str:
-    path = Path(os.path.abspath(path))
-    for base in (REPO_ROOT, Path.cwd()):
-        try:
-            return str(path.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
+    return display(path, REPO_ROOT, Path.cwd())
 
 
 def check_manifests(manifests: list[Manifest], label: str, kind_of_profile: str,

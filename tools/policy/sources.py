@@ -34,12 +34,15 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 ORIGIN = "config.kubernetes.io/origin"
 
 
-def display(path: Path, root: Path) -> str:
-    path = Path(os.path.normpath(path))
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+def display(path: Path, *roots: Path) -> str:
+    """path relative to the first root it is under, else absolute."""
+    path = Path(os.path.normpath(os.path.abspath(path)))
+    for root in roots:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            continue
+    return str(path)
 
 
 @cache
