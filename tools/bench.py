@@ -49,7 +49,8 @@ def validate_bench() -> list[tuple[str, str]]:
         cold = _timed_validate(cache, build)
         warm = min(_timed_validate(cache, build) for _ in range(3))
         label = f"{len(profiles)} profiles x {len(versions)} versions"
-        rows += [(f"validate cold ({label})", f"{cold:.2f} s"), (f"validate warm ({label}, best of 3)", f"{warm:.2f} s")]
+        rows += [(f"validate cold ({label})", f"{cold:.2f} s"),
+                 (f"validate warm ({label}, best of 3)", f"{warm:.2f} s")]
         one_version = min(_timed_validate(cache, build, "--kube-versions", versions[-1]) for _ in range(3))
         one_profile = min(_timed_validate(cache, build, profiles[0]) for _ in range(3))
         rows += [(f"validate warm ({len(profiles)} profiles x 1 version)", f"{one_version:.2f} s"),

@@ -30,6 +30,7 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, list[str]]]:
     found = [
         ("ruff", [sys.executable, "-m", "ruff", "check", *PYTHON_PATHS]),
         ("yamllint", [sys.executable, "-m", "yamllint", "--strict", *yaml_paths]),
+        ("values table", [sys.executable, "-m", "tools.values_table", "--check"]),
     ]
     scripts = shell_scripts(root)
     if scripts:
