@@ -45,9 +45,17 @@ def display(path: Path, *roots: Path) -> str:
     return str(path)
 
 
-@cache
 def _load_rt(path: Path) -> list:
-    """A YAML file's documents with line numbers (cached: patch files are read once per run)."""
+    """A YAML file's documents with line numbers ([] if unreadable); parsed once per version of the file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    return _parse_rt(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parse_rt(path: Path, mtime_ns: int, size: int) -> list:
     try:
         return [d for d in YAML(typ="rt").load_all(path.read_text()) if d is not None]
     except (OSError, YAMLError):
