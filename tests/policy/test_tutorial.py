@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from tests.policy.conftest import line_number
 
-TUTORIAL = Path("/work/shared/reference/zookeeper-statefulset-tutorial.md")
-
 
 @pytest.fixture(scope="module")
-def tutorial_yaml() -> str:
-    if not TUTORIAL.exists():
-        pytest.skip(f"{TUTORIAL} is not on this machine")
-    text = TUTORIAL.read_text()
-    section = text[text.index("zookeeper.yaml Kubernetes Objects"):]
-    return re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1)
+def tutorial_yaml(tutorial_manifest: Path) -> str:
+    return tutorial_manifest.read_text()
 
 
 def test_tutorial_fails_as_production(check_text, tutorial_yaml):
