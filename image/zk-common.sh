@@ -14,7 +14,7 @@ zk_classpath() {
 zk_4lw() {
   local port=$1 word=$2
   # shellcheck disable=SC2016 # $1 and $2 belong to the inner bash
-  timeout "${ZK_4LW_TIMEOUT:-5}" bash -c \
+  timeout "${ZK_4LW_TIMEOUT:-3}" bash -c \
     'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s" "$2" >&3 && cat <&3' zk_4lw "$port" "$word" 2>/dev/null
 }
 

@@ -149,7 +149,8 @@ class Engine:
         self.cli("network", "create", "--subnet", subnet, name, timeout=60)
 
     def network_rm(self, name: str) -> None:
-        self.cli("network", "rm", "--force", name, check=False, timeout=120)
+        force = ["--force"] if self.name == "podman" else []  # older docker CLIs lack it
+        self.cli("network", "rm", *force, name, check=False, timeout=120)
 
     def network_connect(self, network: str, container: str, ip: str | None = None) -> None:
         args = ["network", "connect"] + (["--ip", ip] if ip else [])

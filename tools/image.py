@@ -12,6 +12,7 @@ goes through `exec` into the members, so no traffic leaves the containers' own l
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import shutil
@@ -98,12 +99,17 @@ def stage_context(context: Path = CONTEXT_DIR, update_lock: bool = False) -> Pat
 
 
 def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock: bool = False) -> float:
-    """Stage, ensure the base image, build; returns the build time in seconds (staging and base excluded)."""
-    context = stage_context(update_lock=update_lock)
-    engine.ensure_base_image()
-    started = time.monotonic()
-    engine.build(context, tag, no_cache=no_cache)
-    return time.monotonic() - started
+    """Stage, ensure the base image, build; returns the build time in seconds (staging and base excluded).
+
+    One build at a time per checkout (a lock file), so concurrent test runs do not stage over each other."""
+    CONTEXT_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with open(CONTEXT_DIR.parent / "image-context.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        context = stage_context(update_lock=update_lock)
+        engine.ensure_base_image()
+        started = time.monotonic()
+        engine.build(context, tag, no_cache=no_cache)
+        return time.monotonic() - started
 
 
 def configmap_env(path: Path = REPO / "base" / "zookeeper.env") -> dict[str, str]:

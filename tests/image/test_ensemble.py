@@ -110,8 +110,10 @@ def test_explicit_heap_is_what_the_jvm_runs_with(ensemble):
 def test_a_member_cut_off_from_the_quorum_is_live_but_not_ready_until_it_rejoins(ensemble):
     engine = ensemble.engine
     for member in (1, 2):
-        engine.stop(ensemble.name(member), timeout=5)
+        engine.stop(ensemble.name(member), timeout=20)
     try:
+        # 143 = the JVM ended on SIGTERM (start.sh execs it); 137 would mean the engine had to SIGKILL it
+        assert engine.inspect(ensemble.name(1), "{{.State.ExitCode}}") == "143"
         assert ensemble.wait(lambda: not ensemble.probe(0, "ready"), timeout=60), "member 0 stayed ready alone"
         assert ensemble.probe(0, "live")  # the JVM still answers imok
         assert "not currently serving requests" in ensemble.four_letter(0, "srvr")

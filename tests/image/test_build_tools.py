@@ -1,0 +1,118 @@
+"""tools.engine and tools.image without building anything: engine detection, the jar pins, the base's mirror."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import engine as engine_module
+from tools import image
+from tools.engine import Engine
+from tools.errors import ToolMissing, UserError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_no_engine_is_a_clear_tool_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither podman nor docker
+    monkeypatch.delenv("KUBE_ZOOKEEPER_ENGINE", raising=False)
+    with pytest.raises(ToolMissing, match="no container engine: install podman"):
+        Engine.detect()
+
+
+def test_python_m_tools_image_without_an_engine_says_so_and_exits_127(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}
+    env.pop("KUBE_ZOOKEEPER_ENGINE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.image"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 127
+    assert result.stderr.startswith("error: no container engine")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_forced_engine_is_refused(monkeypatch):
+    monkeypatch.setenv("KUBE_ZOOKEEPER_ENGINE", "lxc")
+    with pytest.raises(UserError, match="KUBE_ZOOKEEPER_ENGINE='lxc'"):
+        Engine.detect()
+
+
+def test_podman_uses_one_private_store_and_this_machines_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("KUBE_ZOOKEEPER_PODMAN_DIR", str(tmp_path / "store"))
+    podman = Engine("podman", "/usr/bin/podman")
+    store = tmp_path / "store"
+    expected = ["/usr/bin/podman", "--root", str(store / "root"), "--runroot", str(store / "run"), "ps"]
+    assert podman.argv("ps") == expected
+    conf = Path(podman.env["CONTAINERS_CONF"]).read_text()
+    for setting in ('runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', "nofile=1024:1024"):
+        assert setting in conf
+    assert Engine("docker", "/usr/bin/docker").argv("ps") == ["/usr/bin/docker", "ps"]
+
+
+def test_apt_mirror_is_read_from_deb822_and_one_line_sources(monkeypatch, tmp_path):
+    sources = tmp_path / "sources.list.d"
+    sources.mkdir()
+    (sources / "a-other.sources").write_text("Types: deb\nURIs: https://example.invalid/node\nSuites: nodistro\n")
+    (sources / "debian.sources").write_text("URIs: http://mirror.example.invalid/debian\nSuites: bookworm\n")
+    monkeypatch.setattr(engine_module, "APT_SOURCES", sources)
+    assert engine_module.apt_mirror() == "http://mirror.example.invalid/debian"
+    (sources / "debian.sources").unlink()
+    (sources / "old.list").write_text("deb http://mirror2.example.invalid/debian/ bookworm main\n")
+    assert engine_module.apt_mirror() == "http://mirror2.example.invalid/debian/"
+
+
+def test_every_pinned_jar_is_a_sha256_and_zookeeper_3_9_5_is_pinned():
+    pins = image.read_lock()
+    assert "zookeeper-3.9.5.jar" in pins
+    assert any(name.startswith("zookeeper-prometheus-metrics-") for name in pins)
+    assert any(name.startswith("logback-classic-") for name in pins)
+
+
+@pytest.fixture
+def jars(tmp_path):
+    paths = []
+    for name, content in [("a-1.0.jar", b"first"), ("b-2.0.jar", b"second")]:
+        (tmp_path / name).write_bytes(content)
+        paths.append(tmp_path / name)
+    lock = tmp_path / "jars.sha256"
+    image.write_lock(paths, lock)
+    return paths, lock
+
+
+def test_jars_matching_their_pins_pass(jars):
+    paths, lock = jars
+    image.verify_jars(paths, image.read_lock(lock), lock)
+
+
+def test_a_changed_jar_is_named(jars):
+    paths, lock = jars
+    paths[1].write_bytes(b"tampered")
+    with pytest.raises(UserError, match=r"b-2\.0\.jar: sha256 \w+ differs from the pinned"):
+        image.verify_jars(paths, image.read_lock(lock), lock)
+
+
+def test_an_unpinned_or_missing_jar_is_named(jars, tmp_path):
+    paths, lock = jars
+    extra = tmp_path / "c-3.0.jar"
+    extra.write_bytes(b"new")
+    with pytest.raises(UserError, match=r"c-3\.0\.jar: fetched but not pinned"):
+        image.verify_jars([*paths, extra], image.read_lock(lock), lock)
+    with pytest.raises(UserError, match=r"a-1\.0\.jar: pinned in jars\.sha256 but not fetched"):
+        image.verify_jars(paths[1:], image.read_lock(lock), lock)
+
+
+def test_a_malformed_lock_line_is_located(tmp_path):
+    lock = tmp_path / "jars.sha256"
+    lock.write_text("# header\n" + "0" * 64 + "  ok.jar\nnot-a-hash  bad.jar\n")
+    with pytest.raises(UserError, match=rf"{lock}:3: expected"):
+        image.read_lock(lock)
+
+
+def test_configmap_env_is_the_base_configmap():
+    env = image.configmap_env()
+    assert env["ZOO_CLIENT_PORT"] == "2181"
+    assert {"ruok", "srvr", "mntr"} <= set(env["ZOO_4LW_COMMANDS_WHITELIST"].split(","))
