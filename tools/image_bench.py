@@ -2,7 +2,8 @@
 
 - image build, cold (no layer cache; base image present) and warm (every layer cached), and the image size;
 - container start -> a serving three-member quorum (every member's readiness probe passes);
-- RSS per member at the kind profile's settings (heap 256M, memory limit 512 MiB), idle after the quorum formed;
+- RSS per member at the kind profile's settings (heap 256M, memory limit 512 MiB), idle after the quorum formed and
+  after 2000 writes of 512-byte znodes through one zkCli.sh session (also timed);
 - probe reliability: 1000 consecutive `ready_live.sh 2181 live` and `... ready` runs inside a healthy member
   (where kubelet runs them), counting false failures, and their mean duration.
 All traffic stays inside the containers this run creates; everything is removed at the end.
@@ -18,6 +19,7 @@ from tools.engine import Engine
 from tools.errors import UserError, cli
 
 PROBE_RUNS = 1000
+WRITES = 2000
 KIND_HEAP = "256M"
 KIND_MEMORY_LIMIT = "512m"
 
@@ -31,6 +33,20 @@ def _probe_loop(ensemble: image.Ensemble, member: int, mode: str, runs: int) -> 
     result = ensemble.engine.exec(ensemble.name(member), ["bash", "-c", script], timeout=runs * 5)
     fails, micros = result.stdout.split()
     return int(fails), int(micros) / 1000 / runs
+
+
+def _write_load(ensemble: image.Ensemble, member: int, count: int) -> float:
+    """Seconds for `count` creates of 512-byte znodes through one zkCli.sh session reading commands from stdin."""
+    script = (
+        f'value=$(head -c 512 /dev/zero | tr "\\0" x); for i in $(seq {count}); do echo "create /bench-$i $value"; '
+        "done | zkCli.sh -server 127.0.0.1:2181"
+    )
+    started = time.monotonic()
+    result = ensemble.engine.exec(ensemble.name(member), ["bash", "-c", script], timeout=600)
+    seconds = time.monotonic() - started
+    if result.code != 0 or f"Created /bench-{count}" not in result.stderr + result.stdout:
+        raise UserError(f"the write load failed (exit {result.code}): {result.stderr[-500:]}")
+    return seconds
 
 
 def _rss_mib(ensemble: image.Ensemble, member: int) -> float:
@@ -63,6 +79,8 @@ def bench_ensemble(engine: Engine) -> list[tuple[str, str]]:
         quorum = time.monotonic() - started
         time.sleep(5)  # let start-up allocation settle before reading RSS
         rss = [_rss_mib(ensemble, member) for member in range(ensemble.size)]
+        write_seconds = _write_load(ensemble, 0, WRITES)
+        rss_loaded = [_rss_mib(ensemble, member) for member in range(ensemble.size)]
         live_fail, live_ms = _probe_loop(ensemble, 0, "live", PROBE_RUNS)
         ready_fail, ready_ms = _probe_loop(ensemble, 0, "ready", PROBE_RUNS)
     finally:
@@ -71,6 +89,9 @@ def bench_ensemble(engine: Engine) -> list[tuple[str, str]]:
         ("container start -> serving 3-member quorum", f"{quorum:.1f} s"),
         (f"RSS per member, idle (heap {KIND_HEAP}, limit {KIND_MEMORY_LIMIT})", f"{max(rss):.0f} MiB max, "
          f"{sum(rss) / len(rss):.0f} MiB mean"),
+        (f"{WRITES} writes of 512 B through one zkCli.sh session", f"{write_seconds:.1f} s"),
+        (f"RSS per member after {WRITES} writes", f"{max(rss_loaded):.0f} MiB max, "
+         f"{sum(rss_loaded) / len(rss_loaded):.0f} MiB mean"),
         (f"liveness probe false failures in {PROBE_RUNS} runs", f"{live_fail} ({live_ms:.1f} ms per run)"),
         (f"readiness probe false failures in {PROBE_RUNS} runs", f"{ready_fail} ({ready_ms:.1f} ms per run)"),
     ]  # fmt: skip
