@@ -166,9 +166,12 @@ class LocalTarget(Target):
         for member in range(self.members):
             self.engine.rm(self.container(member))
         self.engine.network_rm(self.network)
-        if not keep_volumes:
-            for volume in self.created_volumes:
-                self.engine.volume_rm(volume)
+        if keep_volumes:
+            delete = " ".join(self.engine.argv("volume", "rm", *self.created_volumes))
+            print(f"smoke: kept volumes {', '.join(self.created_volumes)}; delete them with `{delete}`")
+            return
+        for volume in self.created_volumes:
+            self.engine.volume_rm(volume)
 
     # -- plumbing -----------------------------------------------------------------------------------------------
 
