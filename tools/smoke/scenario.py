@@ -137,10 +137,11 @@ class Scenario:
         others = [s for s in states if s.mode != "leader" and s.mode != "follower"]
         if len(leaders) != 1 or others:
             raise StepFailed(f"expected one leader and followers, got {describe(states)}")
+        self.record_states("roles", states)
         return describe(states)
 
     def leader_sees_followers_synced(self) -> str:
-        leader = self.report.leaders["start"]
+        leader = self.report.leaders["roles"]
         wanted = len(self.everyone) - 1
         deadline = time.monotonic() + self.timeouts.synced
         while True:
