@@ -293,6 +293,7 @@ main() {
   fi
 
   heap=${ZOO_HEAP:-$(zk_heap_for_limit "$(zk_memory_limit)")}
+  echo "start.sh: member ${myid} of ${ZOO_SERVERS} (0 = standalone), heap $heap${ZOO_HEAP:+ (given)}, config $config" >&2
   local logback=$ZK_HOME/etc/logback.xml
   [[ ! -f $ZOO_CONF_DIR/logback.xml ]] || logback=$ZOO_CONF_DIR/logback.xml
   # shellcheck disable=SC2086 # ZOO_JVM_FLAGS is a list of flags
