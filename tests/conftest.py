@@ -1,8 +1,13 @@
-"""Shared fixtures."""
+"""Shared fixtures: the tutorial's manifest, and a container engine with the built image (session-wide)."""
 
+import shutil
 from pathlib import Path
 
 import pytest
+
+from tools import image
+from tools.engine import BASE_IMAGE, Engine
+from tools.errors import ToolMissing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -11,3 +16,27 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def tutorial_manifest() -> Path:
     """The tutorial's zookeeper.yaml (policy/v1beta1 PDB, no memory limit, root-capable, unwhitelisted probes)."""
     return FIXTURES / "tutorial-zookeeper.yaml"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    try:
+        found = Engine.detect()
+    except ToolMissing as exc:
+        pytest.skip(f"no container engine: {exc}")
+    if found.name == "podman" and not shutil.which("debootstrap") and not found.image_exists(BASE_IMAGE):
+        pytest.skip("podman has no Debian base image and debootstrap is missing to make one")
+    found.ensure_base_image()
+    trial = found.cli("run", "--rm", BASE_IMAGE, "true", check=False, timeout=120)
+    if trial.code != 0:
+        pytest.skip(f"{found.name} cannot run containers here: {trial.stderr.strip()[:300]}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def zk_image(engine: Engine) -> str:
+    """The image tag, built once per session (the layer cache makes a rebuild quick); a failed build fails."""
+    if not shutil.which("mvn"):
+        pytest.skip("mvn not found: it fetches the pinned ZooKeeper jars")
+    image.build(engine, image.TAG)
+    return image.TAG

@@ -10,13 +10,13 @@ import sys
 import pytest
 
 from tools import REPO_ROOT
-from tools.errors import ToolMissing, UserError
+from tools.errors import UserError
 from tools.profiles import Profile
 from tools.smoke.__main__ import finish
-from tools.smoke.local import LocalTarget, ensure_image
+from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("zk_image")]
 
 # The scenario of issue 6, in order.
 EXPECTED_STEPS = [
@@ -24,21 +24,6 @@ EXPECTED_STEPS = [
     "stop-one-member", "write-one-down", "stop-second-member", "write-refused-without-quorum",
     "restart-both", "refused-write-absent", "remove-ensemble", "recreate-on-same-volumes", "data-survives-recreate",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def engine():
-    from tools.engine import Engine
-
-    try:
-        engine = Engine.detect()
-    except ToolMissing as exc:
-        pytest.skip(f"no container engine can run here: {exc}")
-    probe = engine.cli("info", check=False, timeout=120)
-    if probe.code != 0:
-        pytest.skip(f"{engine.name} cannot run containers here: {probe.stderr.strip()[-200:]}")
-    ensure_image(engine, "kube-zookeeper:3.9.5-1")
-    return engine
 
 
 def names_with(engine, kind: str, prefix: str) -> list[str]:
