@@ -44,7 +44,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff, yamllint, shellcheck (and hadolint when present)."""
+    """ruff, yamllint, shellcheck, hadolint and the README values table."""
     _install(session, "lint")
     session.run("python", "-m", "tools.lint", *session.posargs)
 

