@@ -38,7 +38,7 @@ def policy(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite (pytest; posargs pass through)."""
-    _install(session, "test")
+    _install(session, "test", "lint")  # lint brings shellcheck, which a chart test runs
     session.run("pytest", *session.posargs)
 
 
