@@ -1,0 +1,35 @@
+"""The image tag and ZooKeeper version are written in several files that must move together on an upgrade."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import yaml
+
+from tools import REPO_ROOT, image
+from tools.profiles import Profile
+from tools.render import render
+
+POM = "{http://maven.apache.org/POM/4.0.0}"
+
+
+def statefulset_image(profile: Profile) -> str:
+    docs = [d for d in yaml.safe_load_all(render(profile)) if d]
+    (statefulset,) = [d for d in docs if d["kind"] == "StatefulSet"]
+    return statefulset["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def test_every_file_names_the_image_that_tools_image_builds():
+    pom = ET.parse(REPO_ROOT / "image" / "pom.xml").getroot()
+    zookeeper_version = pom.find(f"{POM}properties/{POM}zookeeper.version").text
+    name, tag = image.TAG.split(":")
+    assert pom.find(f"{POM}version").text == tag
+    assert tag.startswith(zookeeper_version + "-")
+    dockerfile = (REPO_ROOT / "image" / "Dockerfile").read_text()
+    assert re.search(r'org\.opencontainers\.image\.version="([^"]+)"', dockerfile).group(1) == tag
+    for env in ("kind", "minikube"):
+        assert statefulset_image(Profile("overlay", env)) == image.TAG
+        assert statefulset_image(Profile("chart", env)) == image.TAG
+    chart = yaml.safe_load((REPO_ROOT / "chart" / "Chart.yaml").read_text())
+    assert chart["appVersion"] == zookeeper_version
+    base = yaml.safe_load((REPO_ROOT / "base" / "kustomization.yaml").read_text())
+    assert base["labels"][0]["pairs"]["app.kubernetes.io/version"] == zookeeper_version
