@@ -95,6 +95,15 @@ def line_of(node, path: tuple) -> int | None:
     return found
 
 
+def plain(node):
+    """ruamel's commented containers as plain dicts and lists (so comparisons and JSON see only data)."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.errors import UserError, cli
-from tools.manifests import load_file
+from tools.manifests import load_file, plain
 from tools.profiles import ENVIRONMENTS, Profile, select
 from tools.render import BUILD_DIR, render_all
 
@@ -74,15 +74,6 @@ def _looks_like_other_type(text: str) -> bool:
 
 
 # --- normalising -----------------------------------------------------------------------------------------------
-
-
-def _plain(node):
-    """ruamel's commented containers as plain dicts and lists (so comparisons see only data)."""
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
 
 
 def _is_helm_test(doc: dict) -> bool:
@@ -148,7 +139,7 @@ def normalised_objects(path: Path, common_prefix: str | None = None) -> tuple[di
 
     With common_prefix, names starting with this file's StatefulSet name are renamed to start with common_prefix.
     """
-    docs = [_plain(m.doc) for m in load_file(path)]
+    docs = [plain(m.doc) for m in load_file(path)]
     docs = [d for d in docs if not _is_helm_test(d)]
     own_prefix = _statefulset_name(docs)
     renames = _renames(docs, own_prefix, common_prefix)

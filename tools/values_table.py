@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from tools import REPO_ROOT
 from tools.errors import UserError, cli
+from tools.manifests import plain
 
 VALUES = REPO_ROOT / "chart" / "values.yaml"
 SCHEMA = REPO_ROOT / "chart" / "values.schema.json"
@@ -104,20 +105,12 @@ def rows(values_path: Path = VALUES, schema_path: Path = SCHEMA) -> list[Row]:
                 walk(value, f"{dotted}.", child_schema)
             else:
                 kind = _schema_type(schema, child_schema) or _python_type(value)
-                out.append(Row(dotted, kind, _plain(value), description))
+                out.append(Row(dotted, kind, plain(value), description))
 
     walk(data, "", schema)
     if errors:
         raise UserError("\n".join(errors))
     return out
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _cell(text: str) -> str:
