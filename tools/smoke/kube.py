@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tools import REPO_ROOT
 from tools.errors import UserError
+from tools.profiles import Profile
 from tools.run import Result, run
 from tools.smoke.target import Target
 
@@ -106,7 +107,7 @@ class Helm:
 
 def deploy_source(root: Path, via: str, env: str) -> Path:
     """overlays/<env> for kustomize, chart/ci/<env>-values.yaml for helm; a UserError when it does not exist."""
-    path = root / "overlays" / env if via == "kustomize" else root / "chart" / "ci" / f"{env}-values.yaml"
+    path = Profile("overlay" if via == "kustomize" else "chart", env, root).path
     if not path.exists():
         raise UserError(f"{path.relative_to(root)} does not exist (--via {via}, environment {env})")
     return path
