@@ -7,6 +7,9 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tools import versions
@@ -42,26 +45,52 @@ def ensure(name: str) -> str:
     binary = target_dir / name
     if binary.exists():
         return str(binary)
-    go = shutil.which("go")
-    if not go:
-        raise ToolMissing(
-            f"{name} {version} is needed and Go is not installed to build it; "
-            f"install Go, or put {name} {version} on PATH"
-        )
-    target_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(target_dir.parent / f".{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one install at a time, across processes
-        if not binary.exists():
-            _go_install(go, module, version, target_dir)
+    go = go_binary(f"{name} {version}", f"or put {name} {version} on PATH")
+    build_once(target_dir, f"{name} {version}", lambda tmp: go_install(go, f"{module}@{version}", tmp))
     return str(binary)
 
 
-def _go_install(go: str, module: str, version: str, target_dir: Path) -> None:
-    """`go install` into a temporary directory, then move it into place: no half-installed binary."""
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", dir=target_dir.parent))
-    try:
-        print(f"installing {target_dir.name} with go install (once, into {target_dir})", flush=True)
-        run([go, "install", f"{module}@{version}"], env={"GOBIN": str(tmp_dir), "CGO_ENABLED": "0"}, timeout=1800)
-        tmp_dir.rename(target_dir)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+def go_binary(what: str, alternative: str = "") -> str:
+    """The Go toolchain, or ToolMissing saying what needed it."""
+    go = shutil.which("go")
+    if not go:
+        suffix = f", {alternative}" if alternative else ""
+        raise ToolMissing(f"{what} is needed and Go is not installed to build it; install Go{suffix}")
+    return go
+
+
+def go_install(go: str, package: str, gobin: Path, flags: list[str] | None = None) -> None:
+    """`go install package` with its binary put in gobin (static, CGO off)."""
+    run([go, "install", *(flags or []), package], env={"GOBIN": str(gobin), "CGO_ENABLED": "0"}, timeout=3600)
+
+
+def build_once(target_dir: Path, what: str, build: Callable[[Path], None], expect: str = "a few minutes") -> None:
+    """Build into target_dir once, across processes (a lock), with progress; nothing half-built is left behind.
+
+    build(tmp) writes into a temporary directory beside target_dir, which is renamed into place only when it
+    returns; a line every minute says the build is still running.
+    """
+    if target_dir.exists():
+        return
+    target_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(target_dir.parent / f".{target_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time, across processes
+        if target_dir.exists():
+            return
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", dir=target_dir.parent))
+        print(f"building {what} (once, into {target_dir}; expect {expect} the first time)", flush=True)
+        start = time.monotonic()
+        done = threading.Event()
+
+        def heartbeat() -> None:
+            while not done.wait(60):
+                print(f"  ... still building {what} ({(time.monotonic() - start) / 60:.0f} min)", flush=True)
+
+        threading.Thread(target=heartbeat, daemon=True).start()
+        try:
+            build(tmp_dir)
+            tmp_dir.rename(target_dir)
+        finally:
+            done.set()
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+        print(f"built {what} in {time.monotonic() - start:.0f} s", flush=True)
