@@ -68,3 +68,12 @@ def smoke(session: nox.Session) -> None:
     """Deploy a real ensemble and run the tutorial's checks (-- --target local|kind|minikube|openshift|current)."""
     _install(session)
     session.run("python", "-m", "tools.smoke", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def cluster(session: nox.Session) -> None:
+    """A local Kubernetes control plane with kwok nodes on 127.0.0.1 (-- up [--nodes N --zones Z] | down | status)."""
+    if not session.posargs:
+        session.error("Usage: nox -s cluster -- up [--nodes N] [--zones Z] | down | status")
+    _install(session)
+    session.run("python", "-m", "tools.cluster", *session.posargs)

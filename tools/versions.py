@@ -10,3 +10,11 @@ KUBERNETES_MIN_MINOR = 25
 
 # The Kubernetes version `helm template` renders for (helm's own default, 1.20, is below the chart's kubeVersion).
 HELM_TEMPLATE_KUBE_VERSION = "1.30.0"
+
+# The local control plane of `nox -s cluster` (tools/cluster/): the wrapper modules in tools/cluster/gomod/ pin the
+# same versions in their go.mod files (a test checks they agree). kubernetes v1.32.12+ and a few staging releases
+# are not served by the module proxy here, so stay on v1.32.11.
+KUBERNETES_VERSION = "v1.32.11"
+ETCD_VERSION = "v3.5.16"
+KWOK_MODULE = "sigs.k8s.io/kwok"
+KWOK_VERSION = "v0.8.0"

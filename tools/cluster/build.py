@@ -1,0 +1,153 @@
+"""The control plane's binaries, built once from the Go module proxy into the tool cache.
+
+kube-apiserver, kube-controller-manager and kube-scheduler come from the wrapper module gomod/kube (k8s.io/kubernetes
+cannot be `go install`ed: its go.mod replaces its staging modules with local paths), etcd from gomod/etcd, kwok with
+`go install`. kwok's pod, node and volume stages are copied from the kwok module itself, so they match its version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools import versions
+from tools.errors import UserError
+from tools.run import run
+from tools.toolcache import build_once, cache_dir, go_binary, go_install
+
+GOMOD = Path(__file__).with_name("gomod")
+KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+_GO_FLAGS = ["-trimpath"]
+
+# The kwok stages a cluster here uses: pods become Running/Ready and go away when deleted, nodes become Ready and
+# renew their leases, PVCs of the kwok storage classes get a bound PV.
+KWOK_STAGES = (
+    "node/fast/node-initialize.yaml",
+    "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "pod/fast/pod-ready.yaml",
+    "pod/fast/pod-complete.yaml",
+    "pod/fast/pod-delete.yaml",
+    "volume/fast/pv-bind.yaml",
+    "volume/fast/pv-delete.yaml",
+    "volume/fast/pvc-provision.yaml",
+    "volume/fast/pvc-delete.yaml",
+)
+# kwok's volume stages serve only its own `kwok-volume` class; here they serve every class the cluster defines.
+KWOK_STORAGE_CLASS_TEST = "self.spec.storageClassName == 'kwok-volume'"
+STORAGE_CLASSES = ("kwok-volume", "standard")  # the default class, and the one the kind overlay names
+
+
+@dataclass(frozen=True)
+class Binaries:
+    etcd: Path
+    kube_apiserver: Path
+    kube_controller_manager: Path
+    kube_scheduler: Path
+    kwok: Path
+    kwok_stages: Path
+
+
+def _kube_ldflags() -> str:
+    """Stamp the version, as Kubernetes' own build does (kubectl version and the API's /version show it)."""
+    version = versions.KUBERNETES_VERSION
+    major, minor = version.lstrip("v").split(".")[:2]
+    stamps = [
+        f"-X {package}.{key}={value}"
+        for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+        for key, value in (("gitVersion", version), ("gitMajor", major), ("gitMinor", minor), ("gitTreeState", "clean"))
+    ]
+    return " ".join(["-s -w", *stamps])
+
+
+def _bin_dir(name: str, version: str) -> Path:
+    return cache_dir() / "bin" / f"{name}-{version}"
+
+
+def ensure_binaries() -> Binaries:
+    """Every binary the cluster runs, each built once (the first time takes long: about 20 minutes on 2 cores)."""
+    go = go_binary("the local Kubernetes control plane")
+    kube_dir = _bin_dir("kubernetes", versions.KUBERNETES_VERSION)
+    build_once(
+        kube_dir,
+        f"kube-apiserver, kube-controller-manager and kube-scheduler {versions.KUBERNETES_VERSION}",
+        lambda tmp: _go_build(
+            go, GOMOD / "kube", tmp, [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS], _kube_ldflags()
+        ),
+        expect="15-30 minutes",
+    )
+    etcd_dir = _bin_dir("etcd", versions.ETCD_VERSION)
+    build_once(
+        etcd_dir,
+        f"etcd {versions.ETCD_VERSION}",
+        lambda tmp: _go_build(go, GOMOD / "etcd", tmp / "etcd", ["."], "-s -w"),
+        expect="2-5 minutes",
+    )
+    kwok_dir = _bin_dir("kwok", versions.KWOK_VERSION)
+    build_once(kwok_dir, f"kwok {versions.KWOK_VERSION}", lambda tmp: _build_kwok(go, tmp), expect="5-15 minutes")
+    return Binaries(
+        etcd=etcd_dir / "etcd",
+        kube_apiserver=kube_dir / "kube-apiserver",
+        kube_controller_manager=kube_dir / "kube-controller-manager",
+        kube_scheduler=kube_dir / "kube-scheduler",
+        kwok=kwok_dir / "kwok",
+        kwok_stages=kwok_dir / "stages.yaml",
+    )
+
+
+def _go_build(go: str, module: Path, output: Path, packages: list[str], ldflags: str) -> None:
+    run(
+        [go, "build", *_GO_FLAGS, f"-ldflags={ldflags}", "-o", str(output), *packages],
+        cwd=module,
+        env={"CGO_ENABLED": "0"},
+        timeout=7200,
+    )
+
+
+def _build_kwok(go: str, out: Path) -> None:
+    package = f"{versions.KWOK_MODULE}/cmd/kwok@{versions.KWOK_VERSION}"
+    go_install(go, package, out, [*_GO_FLAGS, "-ldflags=-s -w"])
+    source = _module_dir(go, versions.KWOK_MODULE, versions.KWOK_VERSION)
+    (out / "stages.yaml").write_text(kwok_stages(source / "kustomize" / "stage"))
+
+
+def _module_dir(go: str, module: str, version: str) -> Path:
+    """The module's source in the Go module cache (downloaded by the build just before)."""
+    result = run([go, "mod", "download", "-json", f"{module}@{version}"], timeout=600, env={"GOFLAGS": "-mod=mod"})
+    return Path(json.loads(result.stdout)["Dir"])
+
+
+def kwok_stages(stage_root: Path) -> str:
+    """kwok's own stage files, joined into one --config document stream, volume stages widened to our classes."""
+    documents = []
+    for relative in KWOK_STAGES:
+        path = stage_root / relative
+        if not path.is_file():
+            raise UserError(f"kwok {versions.KWOK_VERSION} has no stage {relative} (looked in {stage_root})")
+        text = path.read_text()
+        if relative.startswith("volume/"):
+            if KWOK_STORAGE_CLASS_TEST not in text:
+                raise UserError(f"{path}: expected the test {KWOK_STORAGE_CLASS_TEST!r} to widen it; kwok changed")
+            classes = ", ".join(f"'{name}'" for name in STORAGE_CLASSES)
+            text = text.replace(KWOK_STORAGE_CLASS_TEST, f"self.spec.storageClassName in [{classes}]")
+        documents.append(f"# from kwok {versions.KWOK_VERSION} kustomize/stage/{relative}\n{text.strip()}\n")
+    return "---\n".join(documents)
+
+
+def built() -> bool:
+    """Whether every binary is already in the cache (nothing to build)."""
+    return all(
+        _bin_dir(name, version).is_dir()
+        for name, version in (
+            ("kubernetes", versions.KUBERNETES_VERSION),
+            ("etcd", versions.ETCD_VERSION),
+            ("kwok", versions.KWOK_VERSION),
+        )
+    )
+
+
+def gomod_requirement(module_dir: Path, module: str) -> str:
+    """The version a wrapper module's go.mod requires of `module` ('' when it does not)."""
+    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", (module_dir / "go.mod").read_text(), re.M)
+    return match.group(1) if match else ""
