@@ -78,7 +78,7 @@ def test_data_lost_on_recreate_fails_the_durability_step_by_name(engine, tmp_pat
     assert results["data-survives-recreate"] == "failed"
     assert all(results[name] == "passed" for name in EXPECTED_STEPS[:-1])
     assert "/hello" in report.failed_step.detail
-    with pytest.raises(UserError, match=r"smoke step 'data-survives-recreate' failed: .*/hello"):
-        finish(report, tmp_path / "failed.json")
+    with pytest.raises(UserError, match=r"^failed: step 'data-survives-recreate' failed: .*/hello"):
+        finish([(report, tmp_path / "failed.json")])
     assert json.loads((tmp_path / "failed.json").read_text())["ok"] is False
     assert names_with(engine, "volume", target.prefix) == []

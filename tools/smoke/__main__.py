@@ -7,12 +7,13 @@ from pathlib import Path
 
 from tools import REPO_ROOT
 from tools.errors import UserError, cli
+from tools.profiles import ENVIRONMENTS
 from tools.smoke import clusters
 from tools.smoke.report import table, write_json
 from tools.smoke.scenario import Report, Scenario
 from tools.smoke.target import Target
 
-TARGETS = ("local", "kind", "minikube", "openshift", "current")
+TARGETS = ("local", "cluster", "kind", "minikube", "openshift", "current")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -26,22 +27,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--env",
-        choices=("minikube", "kind", "openshift", "production"),
+        "--profile",
+        choices=(*ENVIRONMENTS, "default", "all"),
         default=None,
-        help="which overlay or values file to deploy (default: the target's own; "
-        "kind's for local, minikube's for current)",
+        help="which overlay or values file to deploy (default: the target's own; kind's for local and cluster, "
+        "minikube's for current; `default` is the chart without a values file, --via helm only; `all` runs every "
+        "one in turn on a Kubernetes target)",
     )
     parser.add_argument("--context", help="kubectl context (openshift, current; default: the current one)")
     parser.add_argument("--keep", action="store_true", help="keep the volumes (PVCs) after the run")
-    parser.add_argument("--report", type=Path, help="JSON report path (default build/smoke-<target>.json)")
+    parser.add_argument("--report", type=Path,
+                        help="JSON report path (default build/smoke-local.json, build/smoke-<target>-<via>-<env>.json)")
     parser.add_argument("--rollout-timeout", type=int, default=600, help="seconds to wait for the pods (default 600)")
     return parser.parse_args(argv)
 
 
-def run_scenario(target: Target, keep: bool) -> Report:
+def run_scenario(target: Target, keep: bool, scenario: Scenario | None = None) -> Report:
     """The scenario, then the target's teardown whatever happened (volumes kept only with keep)."""
     try:
-        return Scenario(target).run()
+        return (scenario or Scenario(target)).run()
     finally:
         print(f"smoke: tearing down{' (keeping volumes)' if keep else ''}", flush=True)
         target.teardown(keep_volumes=keep)
@@ -58,43 +62,72 @@ def local_target(env: str, via: str) -> Target:
     return target
 
 
-def finish(report: Report, path: Path) -> None:
-    """Print the table, write the JSON; a failed step becomes a UserError naming it and why."""
-    print(table(report))
-    write_json(report, path)
-    print(f"smoke: report written to {path}")
-    if not report.ok:
-        step = report.failed_step
-        raise UserError(f"smoke step {step.name!r} failed: {step.detail}")
+def finish(reports: list[tuple[Report, Path]]) -> None:
+    """Print each table, write each JSON; a failed step becomes a UserError naming the profile, step and why."""
+    for report, path in reports:
+        print(table(report))
+        write_json(report, path)
+        print(f"smoke: report written to {path}")
+    failed = [(report, path) for report, path in reports if not report.ok]
+    if len(reports) > 1:
+        print(f"smoke: {len(reports) - len(failed)} of {len(reports)} profiles passed")
+    if failed:
+        lines = [f"{path.stem}: step {report.failed_step.name!r} failed: {report.failed_step.detail}"
+                 if report.failed_step else f"{path.stem}: no step passed" for report, path in failed]
+        raise UserError("\n".join(lines))
+
+
+def kube_report(args: argparse.Namespace, env: str) -> Report:
+    """One profile on a cluster target: prepare the cluster, run the Kubernetes scenario, clean up."""
+    from tools.smoke.kube import Helm, Kubectl, KubeTarget, check_reachable, deploy_source, new_namespace
+    from tools.smoke.kube_checks import KubeScenario
+
+    deploy_source(REPO_ROOT, args.via, env)  # a missing overlay or values file fails before any cluster work
+    cluster = clusters.prepare(args.target, env, args.context, args.keep, print)
+    try:
+        namespace = new_namespace()
+        kubectl = Kubectl(cluster.kubectl_program, cluster.context, namespace, cluster.kubeconfig)
+        check_reachable(kubectl)
+        helm = None
+        if args.via == "helm":
+            from tools import helm as helm_tool
+
+            helm = Helm(helm_tool.helm(), cluster.context, namespace, cluster.kubeconfig)
+        target = KubeTarget(cluster.env, args.via, kubectl, helm, rollout_timeout=args.rollout_timeout)
+        scenario = KubeScenario(target, arrange_nodes=args.target == "cluster")
+        return run_scenario(target, args.keep, scenario)
+    finally:
+        cluster.cleanup()
+
+
+def environments(args: argparse.Namespace) -> list[str]:
+    """--env as given, `all` expanded (the chart's `default` profile too, for --via helm)."""
+    if args.env == "all":
+        if args.target in ("local", "openshift"):
+            raise UserError(f"--env all needs a Kubernetes target that can take every profile, not {args.target}")
+        return [*ENVIRONMENTS, *(["default"] if args.via == "helm" else [])]
+    env = args.env or {"local": "kind", "cluster": "kind", "current": "minikube"}.get(args.target, args.target)
+    if env == "default" and args.via != "helm":
+        raise UserError("--env default is the chart without a values file: use it with --via helm")
+    return [env]
 
 
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    env = args.env or {"local": "kind", "current": "minikube"}.get(args.target, args.target)
-    cluster = None
-    try:
-        if args.target == "local":
-            target = local_target(env, args.via)
-        else:
-            from tools.smoke.kube import Helm, Kubectl, KubeTarget, check_reachable, deploy_source, new_namespace
-
-            deploy_source(REPO_ROOT, args.via, env)  # a missing overlay or values file fails before any cluster work
-            cluster = clusters.prepare(args.target, env, args.context, args.keep, print)
-            namespace = new_namespace()
-            kubectl = Kubectl(cluster.kubectl_program, cluster.context, namespace)
-            check_reachable(kubectl)
-            helm = None
-            if args.via == "helm":
-                from tools import helm as helm_tool
-
-                helm = Helm(helm_tool.helm(), cluster.context, namespace)
-            target = KubeTarget(cluster.env, args.via, kubectl, helm, rollout_timeout=args.rollout_timeout)
-        report = run_scenario(target, args.keep)
-    finally:
-        if cluster:
-            cluster.cleanup()
-    finish(report, args.report or REPO_ROOT / "build" / f"smoke-{args.target}.json")
+    envs = environments(args)
+    if args.target == "local":
+        report = run_scenario(local_target(envs[0], args.via), args.keep)
+        finish([(report, args.report or REPO_ROOT / "build" / "smoke-local.json")])
+        return 0
+    reports = []
+    for env in envs:
+        print(f"smoke: {args.target}: {args.via} {env}", flush=True)
+        default = REPO_ROOT / "build" / f"smoke-{args.target}-{args.via}-{env}.json"
+        path = args.report.with_name(f"{args.report.stem}-{env}{args.report.suffix}") if args.report and len(envs) > 1 \
+            else args.report or default
+        reports.append((kube_report(args, env), path))
+    finish(reports)
     return 0
 
 

@@ -1,5 +1,6 @@
 """Getting a cluster target ready: the tools it needs, its kubectl context, the image on its nodes.
 
+cluster:   the local control plane of `nox -s cluster -- up` (kwok nodes), through its own kubeconfig.
 kind:      a multi-node cluster from tools/smoke/kind-cluster.yaml (created if absent, deleted afterwards only if
            this run created it and --keep was not given); the image is loaded into its nodes.
 minikube:  the running minikube profile; the image is loaded with `minikube image load`.
@@ -37,6 +38,7 @@ class Cluster:
     env: str
     kubectl_program: str
     context: str | None
+    kubeconfig: str | None = None
     cleanup_actions: list[Callable[[], None]] = field(default_factory=list)
 
     def cleanup(self) -> None:
@@ -53,6 +55,13 @@ def prepare(target: str, env: str, context: str | None, keep: bool, progress: Ca
     if target == "openshift":
         return Cluster("openshift", tool("oc"), context)
     kubectl = tool("kubectl")
+    if target == "cluster":
+        from tools.cluster.control_plane import LocalCluster
+
+        local = LocalCluster(progress=progress)
+        if not local.healthy():
+            raise UserError(f"no local cluster is running in {local.root}; start one with `nox -s cluster -- up`")
+        return Cluster(env, kubectl, None, str(local.kubeconfig))
     if target == "current":
         return Cluster(env, kubectl, context)
     if target == "minikube":

@@ -34,9 +34,14 @@ class Kubectl:
     program: str
     context: str | None
     namespace: str
+    kubeconfig: str | None = None
 
     def _global(self) -> list[str]:
-        return [self.program] + (["--context", self.context] if self.context else [])
+        return (
+            [self.program]
+            + (["--kubeconfig", self.kubeconfig] if self.kubeconfig else [])
+            + (["--context", self.context] if self.context else [])
+        )
 
     def _namespaced(self) -> list[str]:
         return self._global() + ["--namespace", self.namespace]
@@ -93,13 +98,19 @@ class Helm:
     program: str
     context: str | None
     namespace: str
+    kubeconfig: str | None = None
 
     def _scope(self) -> list[str]:
-        return ["--namespace", self.namespace] + (["--kube-context", self.context] if self.context else [])
+        return (
+            ["--namespace", self.namespace]
+            + (["--kubeconfig", self.kubeconfig] if self.kubeconfig else [])
+            + (["--kube-context", self.context] if self.context else [])
+        )
 
-    def upgrade_install(self, chart: Path, values: Path) -> list[str]:
+    def upgrade_install(self, chart: Path, values: Path | None) -> list[str]:
         """Installs the release, or after the StatefulSet was deleted, recreates what is missing."""
-        return [self.program, "upgrade", "--install", RELEASE, str(chart), "--values", str(values), *self._scope()]
+        values_args = ["--values", str(values)] if values else []
+        return [self.program, "upgrade", "--install", RELEASE, str(chart), *values_args, *self._scope()]
 
     def uninstall(self, timeout: int) -> list[str]:
         return [self.program, "uninstall", RELEASE, "--wait", f"--timeout={timeout}s", *self._scope()]
@@ -156,7 +167,8 @@ class KubeTarget(Target):
     def apply_command(self) -> list[str]:
         if self.via == "kustomize":
             return self.kubectl.apply_kustomize(self.source())
-        return self.helm.upgrade_install(self.root / "chart", self.source())
+        values = self.source()
+        return self.helm.upgrade_install(self.root / "chart", values if values.is_file() else None)
 
     def stop_commands(self, member: int) -> list[list[str]]:
         if member != self.replicas - 1:

@@ -20,6 +20,10 @@ class StepFailed(Exception):
     """A check did not hold; the message says what was seen."""
 
 
+class NotRun(Exception):
+    """A step this target cannot run; reported as `not run` with the reason, never as passed."""
+
+
 @dataclass(frozen=True)
 class Timeouts:
     """Upper bounds (seconds) on every wait; a step that hits one fails instead of hanging."""
@@ -35,7 +39,7 @@ class Timeouts:
 @dataclass
 class Step:
     name: str
-    result: str  # passed, failed, skipped
+    result: str  # passed, failed, skipped (after a failure), not run (this target cannot)
     seconds: float = 0.0
     detail: str = ""
 
@@ -50,7 +54,9 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return bool(self.steps) and all(step.result == "passed" for step in self.steps)
+        return any(step.result == "passed" for step in self.steps) and all(
+            step.result in ("passed", "not run") for step in self.steps
+        )
 
     @property
     def failed_step(self) -> Step | None:
@@ -101,6 +107,8 @@ class Scenario:
             try:
                 detail = action()
                 step = Step(name, "passed", time.monotonic() - start, detail)
+            except NotRun as exc:
+                step = Step(name, "not run", time.monotonic() - start, str(exc))
             except (StepFailed, UserError) as exc:
                 step = Step(name, "failed", time.monotonic() - start, str(exc))
             self.report.steps.append(step)

@@ -1,0 +1,609 @@
+"""What every cluster target checks about Kubernetes itself, around the ZooKeeper steps.
+
+The real commands a user types run against a real API server: a server-side strict dry run, then the apply (or
+`helm upgrade --install`) into a namespace that enforces the `restricted` Pod Security Standard; the rollout; where
+the scheduler put each member; the Services' endpoints; the PDB against the eviction API; a rolling update watched
+pod by pod; a second apply (or `helm rollback`, and an upgrade from the previous commit's chart); the delete.
+
+Where the members run no containers (kwok nodes), the ZooKeeper steps are reported as `not run`, never as passed;
+`--target local` covers them. On the local `cluster` target the scenario may cordon nodes to give a profile the
+layout it is meant for (one node for the laptop profiles); on a user's cluster it never touches nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+from tools import REPO_ROOT
+from tools.profiles import LAPTOP_ENVIRONMENTS
+from tools.run import run
+from tools.smoke.kube import KUBECTL_TIMEOUT, SELECTOR, KubeTarget
+from tools.smoke.scenario import NotRun, Scenario, StepFailed, Timeouts
+
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+PSA_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
+ROLLED_SUFFIX = "-rolled"
+# Objects every namespace has, which a delete of the ensemble leaves alone.
+NAMESPACE_DEFAULTS = {"configmap/kube-root-ca.crt", "serviceaccount/default"}
+
+
+class KubeScenario(Scenario):
+    """The Kubernetes checks, then (where members run) the ZooKeeper scenario, then the day-2 commands."""
+
+    def __init__(
+        self, target: KubeTarget, *, arrange_nodes: bool = False, timeouts: Timeouts | None = None, progress=print
+    ):
+        super().__init__(target, timeouts or Timeouts(), progress)
+        self.kube = target
+        self.arrange_nodes = arrange_nodes
+        self.cordoned: list[str] = []
+        self.containers_run: bool | None = None
+
+    def steps(self):
+        zookeeper = [(name, action) for name, action in super().steps() if name != "deploy"]
+        kube_before = [
+            ("namespace-restricted", self.restricted_namespace),
+            ("server-dry-run-strict", self.server_dry_run),
+            ("apply-and-rollout", self.apply_and_rollout),
+            ("pods-running-pvcs-bound", self.pods_running_pvcs_bound),
+            ("scheduling", self.scheduling),
+            ("service-endpoints", self.service_endpoints),
+            ("quorum", self.quorum),
+        ]
+        kube_after = [
+            ("pdb-eviction", self.pdb_eviction),
+            ("rolling-update", self.rolling_update),
+            ("reapply-or-rollback", self.reapply_or_rollback),
+            ("delete-keeps-pvcs", self.delete_keeps_pvcs),
+        ]
+        if self.kube.via == "helm":
+            kube_after.append(("upgrade-from-previous-chart", self.upgrade_from_previous_chart))
+        return [*kube_before, *[(name, self.zookeeper_step(name, action)) for name, action in zookeeper], *kube_after]
+
+    def run(self):
+        try:
+            return super().run()
+        finally:
+            self.uncordon()
+
+    def zookeeper_step(self, name, action):
+        """Run a ZooKeeper step where members run; else `not run` (see Scenario.run), never passed."""
+
+        def step():
+            if not self.members_run_containers():
+                raise NotRun("members run no containers here (kwok nodes); --target local runs this step")
+            return action()
+
+        return step
+
+    # -- Kubernetes steps -------------------------------------------------------------------------------------------
+
+    def restricted_namespace(self) -> str:
+        kubectl = self.kube.kubectl
+        self.check(kubectl.create_namespace(), "create the namespace")
+        labels = [f"{key}={value}" for key, value in PSA_LABELS.items()]
+        self.check([*kubectl._global(), "label", "namespace", kubectl.namespace, *labels], "label the namespace")
+        self.arrange()
+        return f"namespace {kubectl.namespace} enforces the restricted Pod Security Standard"
+
+    def server_dry_run(self) -> str:
+        manifests = self.rendered()
+        result = run(
+            [*self.kube.kubectl._namespaced(), "apply", "--dry-run=server", "--validate=strict", "-f", "-"],
+            input=manifests,
+            check=False,
+            timeout=KUBECTL_TIMEOUT,
+        )
+        if result.code != 0:
+            raise StepFailed(f"the API server refused the manifests: {result.stderr.strip()}")
+        warnings = [line for line in result.stderr.splitlines() if line.strip()]
+        if warnings:
+            raise StepFailed(f"the API server warned: {' | '.join(warnings)}")
+        return f"{len(result.stdout.splitlines())} objects accepted (server-side, strict field validation)"
+
+    def apply_and_rollout(self) -> str:
+        start = time.monotonic()
+        result = run(self.kube.apply_command(), check=False, timeout=300)
+        if result.code != 0:
+            raise StepFailed(f"{self.apply_words()} failed: {result.stderr.strip()}")
+        names = self.check(self.kube.kubectl.statefulset_names(), "find the StatefulSet").stdout.split()
+        if len(names) != 1:
+            raise StepFailed(f"expected one StatefulSet labelled {SELECTOR}, found {names}")
+        self.kube.statefulset = names[0]
+        self.rollout_status()
+        self.report.timings["apply_to_rollout"] = time.monotonic() - start
+        return f"{self.apply_words()}; rollout complete in {self.report.timings['apply_to_rollout']:.1f} s"
+
+    def pods_running_pvcs_bound(self) -> str:
+        pods = self.pods()
+        not_running = {
+            p["metadata"]["name"]: p["status"].get("phase") for p in pods if p["status"].get("phase") != "Running"
+        }
+        if len(pods) != self.kube.members or not_running:
+            raise StepFailed(f"{len(pods)} pods, not Running: {not_running or 'none'}")
+        pvcs = self.get_json("persistentvolumeclaims")
+        unbound = {c["metadata"]["name"]: c["status"].get("phase") for c in pvcs if c["status"].get("phase") != "Bound"}
+        if not pvcs or unbound:
+            raise StepFailed(f"PVCs not bound: {unbound or 'none exist'}")
+        self.report.timings["pvcs"] = len(pvcs)
+        return f"{len(pods)} pods Running; {len(pvcs)} PVCs Bound ({', '.join(sorted(self.storage_classes(pvcs)))})"
+
+    def scheduling(self) -> str:
+        nodes = {n["metadata"]["name"]: n for n in self.get_json("nodes", namespaced=False)}
+        placement = {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in self.pods()}
+        zones = {pod: nodes[node]["metadata"]["labels"].get(ZONE_LABEL, "") for pod, node in placement.items()}
+        schedulable = [name for name, node in nodes.items() if not node["spec"].get("unschedulable")]
+        where = ", ".join(f"{pod} on {node} ({zones[pod] or 'no zone'})" for pod, node in sorted(placement.items()))
+        if self.kube.env == "production":
+            if len(set(placement.values())) != len(placement):
+                raise StepFailed(f"required anti-affinity broken: {where}")
+            cluster_zones = {nodes[n]["metadata"]["labels"].get(ZONE_LABEL) for n in schedulable} - {None}
+            if len(cluster_zones) >= len(placement) and len(set(zones.values())) != len(placement):
+                raise StepFailed(f"zone spread broken ({len(cluster_zones)} zones available): {where}")
+        return f"{len(schedulable)} schedulable node(s){self.cordoned_words()}: {where}"
+
+    def service_endpoints(self) -> str:
+        services = self.get_json("services")
+        pods = {p["metadata"]["name"]: p for p in self.pods()}
+        ips = {name: pod["status"].get("podIP") for name, pod in pods.items()}
+        headless = [s for s in services if s["spec"].get("clusterIP") == "None"]
+        client = [s for s in services if s["spec"].get("clusterIP") != "None"]
+        if len(headless) != 1 or not client:
+            raise StepFailed(
+                f"expected one headless and a client Service, got {[s['metadata']['name'] for s in services]}"
+            )
+        for service in headless + client:
+            self.wait_endpoints(service["metadata"]["name"], set(ips.values()), "all members Ready")
+        detail = f"{len(ips)} members behind {', '.join(s['metadata']['name'] for s in headless + client)}"
+        if self.members_run_containers():
+            return detail + " (not-ready members: the kubelet owns readiness here, not checked)"
+        # kwok: mark one member not ready; the client Service must drop it, the headless one keep it.
+        pod = self.kube.pod(self.kube.members - 1)
+        self.set_ready(pod, False)
+        try:
+            for service in client:
+                self.wait_endpoints(service["metadata"]["name"], set(ips.values()) - {ips[pod]}, f"{pod} not ready")
+            self.wait_endpoints(headless[0]["metadata"]["name"], set(ips.values()), f"{pod} not ready")
+        finally:
+            self.set_ready(pod, True)
+        return detail + f"; {pod} not ready: dropped by the client Service, kept by the headless one"
+
+    def quorum(self) -> str:
+        if not self.members_run_containers():
+            raise NotRun("members run no containers here (kwok nodes); --target local runs this step")
+        states = self.wait_for_quorum(self.everyone, "start")
+        return "quorum: " + ", ".join(f"{s.member}={s.mode}" for s in states)
+
+    def pdb_eviction(self) -> str:
+        """Evict one member (allowed), then another at once (the PDB must refuse: HTTP 429), then recover."""
+        start = time.monotonic()
+        first, second = self.kube.pod(self.kube.members - 1), self.kube.pod(0)
+        drained = self.drain_node_of(first)
+        if not drained:
+            result = self.evict(first)
+            if result.code != 0:
+                raise StepFailed(f"evicting {first} (the PDB allows one) was refused: {result.stderr.strip()}")
+        refused = self.evict(second)
+        if refused.code == 0:
+            raise StepFailed(f"evicting {second} while {first} is down was allowed: the PDB does not hold")
+        if "TooManyRequests" not in refused.stderr and "disruption budget" not in refused.stderr:
+            raise StepFailed(f"evicting {second} failed, but not by the PDB: {refused.stderr.strip()}")
+        self.uncordon_drained()
+        self.rollout_status()
+        self.report.timings["drain"] = time.monotonic() - start
+        how = f"kubectl drain {drained} evicted {first}" if drained else f"evicted {first}"
+        return (
+            f"{how}; evicting {second} refused: {refused.stderr.strip()}; "
+            f"{self.kube.members}/{self.kube.members} Ready again after {self.report.timings['drain']:.1f} s"
+        )
+
+    def rolling_update(self) -> str:
+        start = time.monotonic()
+        change = "a changed setting" if self.members_run_containers() else "a new image tag"
+        with UnavailabilityWatch(self.kube.kubectl, self.kube.members) as watch:
+            result = run(self.update_command(), input=self.update_input(), check=False, timeout=300)
+            if result.code != 0:
+                raise StepFailed(f"the update ({change}) failed: {result.stderr.strip()}")
+            self.rollout_status()
+        self.report.timings["rolling_update"] = time.monotonic() - start
+        if watch.max_unavailable > 1:
+            raise StepFailed(f"{watch.max_unavailable} members unavailable at once during the rolling update")
+        if watch.restarted < self.kube.members:
+            raise StepFailed(f"only {watch.restarted} of {self.kube.members} members were replaced")
+        return (
+            f"{change}: {watch.restarted} members replaced one at a time (at most {watch.max_unavailable} "
+            f"unavailable) in {self.report.timings['rolling_update']:.1f} s"
+        )
+
+    def reapply_or_rollback(self) -> str:
+        if self.kube.via == "helm":
+            command = [*self.helm_base("rollback"), "1", "--wait", f"--timeout={self.kube.rollout_timeout}s"]
+            words = "helm rollback to revision 1"
+        else:
+            command, words = self.kube.apply_command(), "a second kubectl apply -k of the same overlay"
+        result = run(command, check=False, timeout=self.kube.rollout_timeout + 30)
+        if result.code != 0:
+            raise StepFailed(f"{words} failed: {result.stderr.strip()}")
+        self.rollout_status()
+        images = {c["image"] for p in self.pods() for c in p["spec"]["containers"]}
+        if any(image.endswith(ROLLED_SUFFIX) for image in images):
+            raise StepFailed(f"{words} left the updated image: {images}")
+        return f"{words}: no immutable-field error, rolled back to {', '.join(sorted(images))}"
+
+    def delete_keeps_pvcs(self) -> str:
+        pvcs_before = {c["metadata"]["name"] for c in self.get_json("persistentvolumeclaims")}
+        if self.kube.via == "helm":
+            command, words = self.kube.helm.uninstall(KUBECTL_TIMEOUT), "helm uninstall"
+        else:
+            command = [*self.kube.kubectl._namespaced(), "delete", "-k", str(self.kube.source()), "--wait=true"]
+            words = "kubectl delete -k"
+        result = run(command, check=False, timeout=KUBECTL_TIMEOUT + 30)
+        if result.code != 0:
+            raise StepFailed(f"{words} failed: {result.stderr.strip()}")
+        deadline = time.monotonic() + KUBECTL_TIMEOUT
+        while True:
+            left = self.namespace_objects() - NAMESPACE_DEFAULTS
+            others = {name for name in left if not name.startswith("persistentvolumeclaim/")}
+            pvcs = {name.split("/", 1)[1] for name in left - others}
+            if not others:
+                break
+            if time.monotonic() > deadline:
+                raise StepFailed(f"{words} left {sorted(others)}")
+            time.sleep(1)
+        if pvcs != pvcs_before:
+            raise StepFailed(f"{words}: PVCs before {sorted(pvcs_before)}, after {sorted(pvcs)}")
+        return f"{words} removed everything but the {len(pvcs)} PVCs"
+
+    def upgrade_from_previous_chart(self) -> str:
+        """In a fresh namespace: install the chart as it was before its latest change, then upgrade to this one."""
+        previous = previous_chart_commit()
+        if previous is None:
+            raise NotRun("no git history of chart/ here")
+        kubectl, helm = self.kube.kubectl, self.kube.helm
+        with tempfile.TemporaryDirectory(prefix="kz-previous-chart-") as tmp:
+            archive = Path(tmp) / "chart.tar"
+            run(["git", "-C", str(REPO_ROOT), "archive", f"--output={archive}", previous, "chart"], timeout=60)
+            run(["tar", "-x", "-f", str(archive), "-C", tmp], timeout=60)
+            old_chart = Path(tmp) / "chart"
+            old_values = old_chart / "ci" / f"{self.kube.env}-values.yaml"
+            namespace = f"{kubectl.namespace}-up"
+            other = type(kubectl)(kubectl.program, kubectl.context, namespace, kubectl.kubeconfig)
+            other_helm = type(helm)(helm.program, helm.context, namespace, helm.kubeconfig)
+            wait = ["--wait", f"--timeout={self.kube.rollout_timeout}s"]
+            self.check(other.create_namespace(), "create the upgrade namespace")
+            try:
+                for chart, values, words in (
+                    (old_chart, old_values, f"installing the chart of {previous[:10]}"),
+                    (REPO_ROOT / "chart", self.kube.source(), f"helm upgrade from the chart of {previous[:10]}"),
+                ):
+                    command = [*other_helm.upgrade_install(chart, values if values.is_file() else None), *wait]
+                    result = run(command, check=False, timeout=self.kube.rollout_timeout + 30)
+                    if result.code != 0:
+                        raise StepFailed(f"{words} failed: {result.stderr.strip()}")
+            finally:
+                run(other_helm.uninstall(KUBECTL_TIMEOUT), check=False, timeout=KUBECTL_TIMEOUT + 30)
+                run(other.delete_namespace(KUBECTL_TIMEOUT), check=False, timeout=KUBECTL_TIMEOUT + 30)
+        return f"helm upgrade from the chart of commit {previous[:10]} to this one: no error, rollout complete"
+
+    # -- helpers ----------------------------------------------------------------------------------------------------
+
+    def members_run_containers(self) -> bool:
+        """False when every node the members are on is a kwok node (no kubelet, no containers)."""
+        if self.containers_run is None:
+            nodes = self.get_json("nodes", namespaced=False)
+            self.containers_run = not nodes or not all(
+                KWOK_NODE_ANNOTATION in n["metadata"].get("annotations", {}) for n in nodes
+            )
+        return self.containers_run
+
+    def arrange(self) -> None:
+        """On the local cluster only: one schedulable node for the laptop profiles (the rest cordoned)."""
+        if not self.arrange_nodes or self.kube.env not in LAPTOP_ENVIRONMENTS:
+            return
+        nodes = sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False))
+        for node in nodes[1:]:
+            self.check([*self.kube.kubectl._global(), "cordon", node], f"cordon {node}")
+            self.cordoned.append(node)
+
+    def uncordon(self) -> None:
+        for node in self.cordoned:
+            run([*self.kube.kubectl._global(), "uncordon", node], check=False, timeout=KUBECTL_TIMEOUT)
+        self.cordoned = []
+
+    def cordoned_words(self) -> str:
+        return f" ({', '.join(self.cordoned)} cordoned: a one-node cluster)" if self.cordoned else ""
+
+    def drain_node_of(self, pod: str) -> str:
+        """On the local cluster: cordon every node, so an evicted member stays down as it would on a full cluster
+        (kwok brings a replacement up in under a second), then `kubectl drain` the pod's node when only that member
+        runs there. Returns the drained node, or '' where the caller evicts through the API instead."""
+        if not self.arrange_nodes:
+            return ""
+        placement = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in self.pods()}
+        for node in sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False)):
+            if node not in self.cordoned:
+                self.check([*self.kube.kubectl._global(), "cordon", node], f"cordon {node}")
+                self.cordoned.append(node)
+        node = placement[pod]
+        if list(placement.values()).count(node) != 1:
+            return ""
+        result = run(
+            [
+                *self.kube.kubectl._global(),
+                "drain",
+                node,
+                f"--pod-selector={SELECTOR}",
+                "--ignore-daemonsets",
+                "--delete-emptydir-data",
+                "--timeout=120s",
+            ],
+            check=False,
+            timeout=180,
+        )
+        if result.code != 0:
+            raise StepFailed(f"kubectl drain {node} failed: {result.stderr.strip()}")
+        return node
+
+    def uncordon_drained(self) -> None:
+        if self.arrange_nodes:
+            self.uncordon()
+            self.arrange()
+
+    def evict(self, pod: str):
+        body = json.dumps(
+            {
+                "apiVersion": "policy/v1",
+                "kind": "Eviction",
+                "metadata": {"name": pod, "namespace": self.kube.kubectl.namespace},
+            }
+        )
+        path = f"/api/v1/namespaces/{self.kube.kubectl.namespace}/pods/{pod}/eviction"
+        return run(
+            [*self.kube.kubectl._global(), "create", "--raw", path, "-f", "-"],
+            input=body,
+            check=False,
+            timeout=KUBECTL_TIMEOUT,
+        )
+
+    def set_ready(self, pod: str, ready: bool) -> None:
+        status = "True" if ready else "False"
+        patch = {
+            "status": {
+                "conditions": [{"type": "Ready", "status": status}, {"type": "ContainersReady", "status": status}]
+            }
+        }
+        self.check(
+            [
+                *self.kube.kubectl._namespaced(),
+                "patch",
+                "pod",
+                pod,
+                "--subresource=status",
+                "--type=strategic",
+                "-p",
+                json.dumps(patch),
+            ],
+            f"mark {pod} {'ready' if ready else 'not ready'}",
+        )
+
+    def wait_endpoints(self, service: str, expected: set[str], when: str) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            slices = self.get_json("endpointslices", selector=f"kubernetes.io/service-name={service}")
+            ready = {
+                address
+                for s in slices
+                for e in s.get("endpoints") or []
+                if (e.get("conditions") or {}).get("ready", True) or service.endswith("headless")
+                for address in e.get("addresses", [])
+            }
+            if ready == expected:
+                return
+            if time.monotonic() > deadline:
+                raise StepFailed(f"Service {service} ({when}): endpoints {sorted(ready)}, expected {sorted(expected)}")
+            time.sleep(0.5)
+
+    def rollout_status(self) -> None:
+        timeout = self.kube.rollout_timeout
+        result = run(
+            [
+                *self.kube.kubectl._namespaced(),
+                "rollout",
+                "status",
+                f"statefulset/{self.kube.statefulset}",
+                f"--timeout={timeout}s",
+            ],
+            check=False,
+            timeout=timeout + 30,
+        )
+        if result.code != 0:
+            raise StepFailed(
+                f"rollout not complete within {timeout} s: {result.stderr.strip()}; {self.pending_reasons()}"
+            )
+
+    def pending_reasons(self) -> str:
+        """The scheduler's own message for each Pending member."""
+        reasons = []
+        for pod in self.pods():
+            for condition in pod["status"].get("conditions", []):
+                if condition["type"] == "PodScheduled" and condition["status"] != "True":
+                    reasons.append(f"{pod['metadata']['name']} Pending: {condition.get('message', '')}")
+        return "; ".join(reasons) or "no member Pending"
+
+    def update_command(self) -> list[str]:
+        """A rolling update: a new image tag on kwok nodes (nothing is pulled), a changed setting where pods run."""
+        if self.kube.via == "helm":
+            source = self.kube.apply_command()
+            if self.members_run_containers():
+                return [*source, "--set", "zookeeper.logLevel=WARN"]
+            tag = self.rendered_image().rsplit(":", 1)[1]
+            return [*source, "--set", f"image.tag={tag}{ROLLED_SUFFIX}"]
+        return [*self.kube.kubectl._namespaced(), "apply", "-f", "-"]
+
+    def update_input(self) -> str | None:
+        if self.kube.via == "helm":
+            return None
+        overlay = self.kube.source().resolve()
+        if self.members_run_containers():
+            extra = {
+                "configMapGenerator": [
+                    {"name": "zookeeper-config", "behavior": "merge", "literals": ["ZOO_LOG_LEVEL=WARN"]}
+                ]
+            }
+        else:
+            name, tag = self.rendered_image().rsplit(":", 1)
+            extra = {"images": [{"name": name, "newTag": tag + ROLLED_SUFFIX}]}
+        with tempfile.TemporaryDirectory(prefix="kz-rolled-") as tmp:
+            kustomization = {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [str(overlay)],
+                **extra,
+            }
+            (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+            return run([*self.kube.kubectl._global(), "kustomize", tmp], timeout=KUBECTL_TIMEOUT).stdout
+
+    def rendered(self) -> str:
+        if self.kube.via == "helm":
+            from tools import helm
+
+            values = self.kube.source()
+            return helm.template(
+                REPO_ROOT / "chart",
+                release="zookeeper",
+                values=[values] if values.is_file() else [],
+                namespace=self.kube.kubectl.namespace,
+            )
+        return run([*self.kube.kubectl._global(), "kustomize", str(self.kube.source())], timeout=KUBECTL_TIMEOUT).stdout
+
+    def rendered_image(self) -> str:
+        for document in yaml.safe_load_all(self.rendered()):
+            if document and document.get("kind") == "StatefulSet":
+                image = document["spec"]["template"]["spec"]["containers"][0]["image"]
+                return image.split("@", 1)[0]
+        raise StepFailed("no StatefulSet in the rendered manifests")
+
+    def apply_words(self) -> str:
+        source = self.kube.source().relative_to(REPO_ROOT)
+        if self.kube.via == "helm":
+            return "helm upgrade --install zookeeper chart/" + (f" -f {source}" if source.suffix else "")
+        return f"kubectl apply -k {source}"
+
+    def helm_base(self, verb: str) -> list[str]:
+        return [self.kube.helm.program, verb, "zookeeper", *self.kube.helm._scope()]
+
+    def pods(self) -> list[dict]:
+        return self.get_json("pods", selector=SELECTOR)
+
+    def get_json(self, kind: str, *, selector: str | None = None, namespaced: bool = True) -> list[dict]:
+        base = self.kube.kubectl._namespaced() if namespaced else self.kube.kubectl._global()
+        argv = [*base, "get", kind, "-o", "json"] + (["--selector", selector] if selector else [])
+        return json.loads(self.check(argv, f"list {kind}").stdout)["items"]
+
+    def namespace_objects(self) -> set[str]:
+        kinds = self.check(
+            [*self.kube.kubectl._global(), "api-resources", "--verbs=list", "--namespaced", "-o", "name"],
+            "list the API's resource kinds",
+        ).stdout.split()
+        kinds = [k for k in kinds if k not in ("events", "events.events.k8s.io")]
+        result = self.check(
+            [*self.kube.kubectl._namespaced(), "get", ",".join(kinds), "-o", "name", "--ignore-not-found"],
+            "list the namespace's objects",
+        )
+        return {
+            line.split("/", 1)[0].split(".", 1)[0] + "/" + line.split("/", 1)[1]
+            for line in result.stdout.split()
+            if "/" in line
+        }
+
+    def storage_classes(self, pvcs: list[dict]) -> set[str]:
+        return {c["spec"].get("storageClassName") or "(none)" for c in pvcs}
+
+    def check(self, argv: list[str], what: str):
+        """Run a kubectl step; its failure is the step's failure, with the API server's own message."""
+        result = run(argv, check=False, timeout=KUBECTL_TIMEOUT)
+        if result.code != 0:
+            raise StepFailed(f"could not {what}: {result.stderr.strip()}")
+        return result
+
+
+class UnavailabilityWatch:
+    """Watches the members' pods during an update and keeps the most that were unavailable at once."""
+
+    TEMPLATE = (
+        '{.type}{"\\t"}{.object.metadata.name}{"\\t"}{.object.metadata.uid}{"\\t"}'
+        '{.object.metadata.deletionTimestamp}{"\\t"}'
+        '{.object.status.conditions[?(@.type=="Ready")].status}{"\\n"}'
+    )
+
+    def __init__(self, kubectl, members: int):
+        self.argv = [
+            *kubectl._namespaced(),
+            "get",
+            "pods",
+            "--selector",
+            SELECTOR,
+            "--watch",
+            "--output-watch-events",
+            "-o",
+            f"jsonpath={self.TEMPLATE}",
+        ]
+        self.members = members
+        self.available: dict[str, bool] = {}
+        self.uids: dict[str, set[str]] = {}
+        self.max_unavailable = 0
+        self.synced = threading.Event()
+
+    @property
+    def restarted(self) -> int:
+        """Members whose pod was replaced (a new uid) while watched."""
+        return sum(1 for uids in self.uids.values() if len(uids) > 1)
+
+    def __enter__(self) -> UnavailabilityWatch:
+        self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+        if not self.synced.wait(30):
+            self.process.kill()
+            raise StepFailed("watching the pods: no initial list within 30 s")
+        return self
+
+    def read(self) -> None:
+        for line in self.process.stdout:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 5:
+                continue
+            kind, name, uid, deleting, ready = fields
+            self.uids.setdefault(name, set()).add(uid)
+            self.available[name] = kind != "DELETED" and not deleting and ready == "True"
+            if len(self.available) >= self.members:
+                self.synced.set()
+                unavailable = self.members - sum(self.available.values())
+                self.max_unavailable = max(self.max_unavailable, unavailable)
+
+    def __exit__(self, *exc) -> None:
+        time.sleep(1)  # the last events of the rollout
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.reader.join(timeout=5)
+
+
+def previous_chart_commit() -> str | None:
+    """The commit before the latest one that changed chart/ (None without git history)."""
+    latest = run(["git", "-C", str(REPO_ROOT), "log", "-1", "--format=%H", "--", "chart"], check=False, timeout=30)
+    if latest.code != 0 or not latest.stdout.strip():
+        return None
+    parent = run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "--verify", "-q", f"{latest.stdout.strip()}~1"],
+        check=False,
+        timeout=30,
+    )
+    return parent.stdout.strip() if parent.code == 0 and parent.stdout.strip() else None
