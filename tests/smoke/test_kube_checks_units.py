@@ -24,7 +24,7 @@ def feed(lines: list[str]) -> UnavailabilityWatch:
 
 
 def event(kind, name, uid, deleting="", ready="True"):
-    return f"{kind}\t{name}\t{uid}\t{deleting}\t{ready}"
+    return f"{kind}|{name}|{uid}|{deleting}|{ready}"
 
 
 def test_a_one_at_a_time_rollout_counts_one_unavailable_and_every_member_replaced():
@@ -95,7 +95,7 @@ def test_env_all_expands_to_every_profile_of_the_path():
 def test_the_previous_chart_is_a_commit_before_the_latest_chart_change():
     previous = previous_chart_commit()
     if previous is None:
-        pytest.skip("no git history here")
+        pytest.skip("chart/ has no earlier version in this checkout's git history yet")
     from tools import REPO_ROOT
 
     git = ["git", "-C", str(REPO_ROOT)]

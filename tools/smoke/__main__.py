@@ -94,8 +94,10 @@ def kube_report(args: argparse.Namespace, env: str) -> Report:
 
             helm = Helm(helm_tool.helm(), cluster.context, namespace, cluster.kubeconfig)
         target = KubeTarget(cluster.env, args.via, kubectl, helm, rollout_timeout=args.rollout_timeout)
-        scenario = KubeScenario(target, arrange_nodes=args.target == "cluster")
-        return run_scenario(target, args.keep, scenario)
+        scenario = KubeScenario(target)
+        report = run_scenario(target, args.keep, scenario)
+        report.timings.update(cluster.timings)
+        return report
     finally:
         cluster.cleanup()
 

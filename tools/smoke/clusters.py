@@ -39,6 +39,7 @@ class Cluster:
     kubectl_program: str
     context: str | None
     kubeconfig: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # how long preparing it took, for the report
     cleanup_actions: list[Callable[[], None]] = field(default_factory=list)
 
     def cleanup(self) -> None:
@@ -61,7 +62,7 @@ def prepare(target: str, env: str, context: str | None, keep: bool, progress: Ca
         local = LocalCluster(progress=progress)
         if not local.healthy():
             raise UserError(f"no local cluster is running in {local.root}; start one with `nox -s cluster -- up`")
-        return Cluster(env, kubectl, None, str(local.kubeconfig))
+        return Cluster(env, kubectl, None, str(local.kubeconfig), {"cluster_up": local.info().timings["up"]})
     if target == "current":
         return Cluster(env, kubectl, context)
     if target == "minikube":

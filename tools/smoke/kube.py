@@ -156,8 +156,9 @@ class KubeTarget(Target):
         self.replicas = self.members
 
     def describe(self) -> str:
-        context = self.kubectl.context or "current context"
-        return f"{context}, namespace {self.kubectl.namespace}: {self.source()} via {self.via}"
+        where = self.kubectl.context or (f"kubeconfig {self.kubectl.kubeconfig}" if self.kubectl.kubeconfig else "")
+        source = self.source().relative_to(self.root) if self.source().is_relative_to(self.root) else self.source()
+        return f"{where or 'current context'}, namespace {self.kubectl.namespace}: {source} via {self.via}"
 
     def source(self) -> Path:
         return deploy_source(self.root, self.via, self.env)

@@ -6,13 +6,15 @@ the scheduler put each member; the Services' endpoints; the PDB against the evic
 pod by pod; a second apply (or `helm rollback`, and an upgrade from the previous commit's chart); the delete.
 
 Where the members run no containers (kwok nodes), the ZooKeeper steps are reported as `not run`, never as passed;
-`--target local` covers them. On the local `cluster` target the scenario may cordon nodes to give a profile the
-layout it is meant for (one node for the laptop profiles); on a user's cluster it never touches nodes.
+`--target local` covers them. On kwok nodes (which run nothing) the scenario cordons nodes to give a profile the
+layout it is meant for (one node for the laptop profiles) and to keep an evicted member down; on a cluster with real
+nodes it never touches them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import threading
@@ -38,14 +40,12 @@ NAMESPACE_DEFAULTS = {"configmap/kube-root-ca.crt", "serviceaccount/default"}
 class KubeScenario(Scenario):
     """The Kubernetes checks, then (where members run) the ZooKeeper scenario, then the day-2 commands."""
 
-    def __init__(
-        self, target: KubeTarget, *, arrange_nodes: bool = False, timeouts: Timeouts | None = None, progress=print
-    ):
+    def __init__(self, target: KubeTarget, *, timeouts: Timeouts | None = None, progress=print):
         super().__init__(target, timeouts or Timeouts(), progress)
         self.kube = target
-        self.arrange_nodes = arrange_nodes
         self.cordoned: list[str] = []
         self.containers_run: bool | None = None
+        self.report.profile = f"{'overlay' if target.via == 'kustomize' else 'chart'}-{target.env}"
 
     def steps(self):
         zookeeper = [(name, action) for name, action in super().steps() if name != "deploy"]
@@ -191,6 +191,7 @@ class KubeScenario(Scenario):
             result = self.evict(first)
             if result.code != 0:
                 raise StepFailed(f"evicting {first} (the PDB allows one) was refused: {result.stderr.strip()}")
+        pending = self.wait_pending(first) if drained and self.kube.env == "production" else ""
         refused = self.evict(second)
         if refused.code == 0:
             raise StepFailed(f"evicting {second} while {first} is down was allowed: the PDB does not hold")
@@ -200,6 +201,7 @@ class KubeScenario(Scenario):
         self.rollout_status()
         self.report.timings["drain"] = time.monotonic() - start
         how = f"kubectl drain {drained} evicted {first}" if drained else f"evicted {first}"
+        how += f" ({pending})" if pending else ""
         return (
             f"{how}; evicting {second} refused: {refused.stderr.strip()}; "
             f"{self.kube.members}/{self.kube.members} Ready again after {self.report.timings['drain']:.1f} s"
@@ -266,7 +268,7 @@ class KubeScenario(Scenario):
         """In a fresh namespace: install the chart as it was before its latest change, then upgrade to this one."""
         previous = previous_chart_commit()
         if previous is None:
-            raise NotRun("no git history of chart/ here")
+            raise NotRun("no earlier version of chart/ in this checkout's git history")
         kubectl, helm = self.kube.kubectl, self.kube.helm
         with tempfile.TemporaryDirectory(prefix="kz-previous-chart-") as tmp:
             archive = Path(tmp) / "chart.tar"
@@ -304,8 +306,13 @@ class KubeScenario(Scenario):
             )
         return self.containers_run
 
+    @property
+    def arrange_nodes(self) -> bool:
+        """Only kwok nodes, which run nothing, are cordoned by the scenario; a cluster with real nodes never is."""
+        return not self.members_run_containers()
+
     def arrange(self) -> None:
-        """On the local cluster only: one schedulable node for the laptop profiles (the rest cordoned)."""
+        """On kwok nodes only: one schedulable node for the laptop profiles (the rest cordoned)."""
         if not self.arrange_nodes or self.kube.env not in LAPTOP_ENVIRONMENTS:
             return
         nodes = sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False))
@@ -322,16 +329,18 @@ class KubeScenario(Scenario):
         return f" ({', '.join(self.cordoned)} cordoned: a one-node cluster)" if self.cordoned else ""
 
     def drain_node_of(self, pod: str) -> str:
-        """On the local cluster: cordon every node, so an evicted member stays down as it would on a full cluster
-        (kwok brings a replacement up in under a second), then `kubectl drain` the pod's node when only that member
-        runs there. Returns the drained node, or '' where the caller evicts through the API instead."""
+        """On kwok nodes, `kubectl drain` the pod's node when only that member runs there ('' otherwise: the
+        caller evicts through the API). kwok brings a replacement up in under a second, so the member must be kept
+        down as a full cluster would keep it: production's required anti-affinity does that by itself once its node
+        is cordoned (two nodes left, each with a member); for the other profiles every node is cordoned first."""
         if not self.arrange_nodes:
             return ""
         placement = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in self.pods()}
-        for node in sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False)):
-            if node not in self.cordoned:
-                self.check([*self.kube.kubectl._global(), "cordon", node], f"cordon {node}")
-                self.cordoned.append(node)
+        if self.kube.env != "production":
+            for node in sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False)):
+                if node not in self.cordoned:
+                    self.check([*self.kube.kubectl._global(), "cordon", node], f"cordon {node}")
+                    self.cordoned.append(node)
         node = placement[pod]
         if list(placement.values()).count(node) != 1:
             return ""
@@ -350,7 +359,19 @@ class KubeScenario(Scenario):
         )
         if result.code != 0:
             raise StepFailed(f"kubectl drain {node} failed: {result.stderr.strip()}")
+        self.cordoned.append(node)
         return node
+
+    def wait_pending(self, pod: str) -> str:
+        """The member stays Pending on the nodes left (required anti-affinity); returns the scheduler's reason."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            reason = self.pending_reasons()
+            if reason.startswith(f"{pod} Pending"):
+                return f"on {len(self.get_json('nodes', namespaced=False)) - len(self.cordoned)} nodes: {reason}"
+            time.sleep(0.5)
+        placement = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in self.pods()}
+        raise StepFailed(f"{pod} did not stay Pending with its node drained: {placement}")
 
     def uncordon_drained(self) -> None:
         if self.arrange_nodes:
@@ -465,7 +486,7 @@ class KubeScenario(Scenario):
             kustomization = {
                 "apiVersion": "kustomize.config.k8s.io/v1beta1",
                 "kind": "Kustomization",
-                "resources": [str(overlay)],
+                "resources": [os.path.relpath(overlay, tmp)],  # kustomize refuses absolute paths
                 **extra,
             }
             (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
@@ -538,9 +559,10 @@ class KubeScenario(Scenario):
 class UnavailabilityWatch:
     """Watches the members' pods during an update and keeps the most that were unavailable at once."""
 
+    # Fields joined by "|" (kubectl's watch output turns tabs into spaces, which would merge the empty ones).
     TEMPLATE = (
-        '{.type}{"\\t"}{.object.metadata.name}{"\\t"}{.object.metadata.uid}{"\\t"}'
-        '{.object.metadata.deletionTimestamp}{"\\t"}'
+        '{.type}{"|"}{.object.metadata.name}{"|"}{.object.metadata.uid}{"|"}'
+        '{.object.metadata.deletionTimestamp}{"|"}'
         '{.object.status.conditions[?(@.type=="Ready")].status}{"\\n"}'
     )
 
@@ -578,7 +600,7 @@ class UnavailabilityWatch:
 
     def read(self) -> None:
         for line in self.process.stdout:
-            fields = line.rstrip("\n").split("\t")
+            fields = line.strip().split("|")
             if len(fields) != 5:
                 continue
             kind, name, uid, deleting, ready = fields
@@ -597,13 +619,12 @@ class UnavailabilityWatch:
 
 
 def previous_chart_commit() -> str | None:
-    """The commit before the latest one that changed chart/ (None without git history)."""
-    latest = run(["git", "-C", str(REPO_ROOT), "log", "-1", "--format=%H", "--", "chart"], check=False, timeout=30)
-    if latest.code != 0 or not latest.stdout.strip():
+    """The commit before the latest one that changed chart/, if chart/ existed there (None otherwise)."""
+    git = ["git", "-C", str(REPO_ROOT)]
+    latest = run([*git, "log", "-1", "--format=%H", "--", "chart"], check=False, timeout=30).stdout.strip()
+    if not latest:
         return None
-    parent = run(
-        ["git", "-C", str(REPO_ROOT), "rev-parse", "--verify", "-q", f"{latest.stdout.strip()}~1"],
-        check=False,
-        timeout=30,
-    )
-    return parent.stdout.strip() if parent.code == 0 and parent.stdout.strip() else None
+    exists = run([*git, "cat-file", "-e", f"{latest}~1:chart/Chart.yaml"], check=False, timeout=30)
+    if exists.code != 0:
+        return None
+    return run([*git, "rev-parse", f"{latest}~1"], timeout=30).stdout.strip()

@@ -16,13 +16,18 @@ _TIMING_LABELS = {
     "write_refused_after": "write refused after",
     "recovery": "quorum back after the restart",
     "quorum_after_recreate": "quorum after the recreate",
+    "cluster_up": "cluster up (nox -s cluster -- up)",
+    "apply_to_rollout": "apply to rollout complete",
+    "drain": "drain/eviction to all Ready again",
+    "rolling_update": "rolling update",
     "scenario_wall": "scenario wall time",
 }
 
 
 def table(report: Report) -> str:
     width = max(len(step.name) for step in report.steps)
-    lines = [f"smoke report: {report.target}", f"{'step':{width}}  result   seconds  detail"]
+    title = f"{report.profile} on {report.target}" if report.profile else report.target
+    lines = [f"smoke report: {title}", f"{'step':{width}}  result   seconds  detail"]
     for step in report.steps:
         lines.append(f"{step.name:{width}}  {step.result:7} {step.seconds:8.1f}  {step.detail}")
     leaders = ", ".join(f"{when}: member {leader}" for when, leader in report.leaders.items() if leader is not None)

@@ -47,6 +47,7 @@ class Step:
 @dataclass
 class Report:
     target: str
+    profile: str = ""  # overlay-<env> or chart-<env> on the cluster targets
     steps: list[Step] = field(default_factory=list)
     leaders: dict[str, int | None] = field(default_factory=dict)  # when -> leader member
     member_states: dict[str, list[dict]] = field(default_factory=dict)  # when -> srvr of each member
