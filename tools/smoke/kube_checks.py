@@ -284,7 +284,7 @@ class KubeScenario(Scenario):
             try:
                 for chart, values, words in (
                     (old_chart, old_values, f"installing the chart of {previous[:10]}"),
-                    (REPO_ROOT / "chart", self.kube.source(), f"helm upgrade from the chart of {previous[:10]}"),
+                    (self.kube.root / "chart", self.kube.source(), f"helm upgrade from the chart of {previous[:10]}"),
                 ):
                     command = [*other_helm.upgrade_install(chart, values if values.is_file() else None), *wait]
                     result = run(command, check=False, timeout=self.kube.rollout_timeout + 30)
@@ -498,7 +498,7 @@ class KubeScenario(Scenario):
 
             values = self.kube.source()
             return helm.template(
-                REPO_ROOT / "chart",
+                self.kube.root / "chart",
                 release="zookeeper",
                 values=[values] if values.is_file() else [],
                 namespace=self.kube.kubectl.namespace,
@@ -513,7 +513,7 @@ class KubeScenario(Scenario):
         raise StepFailed("no StatefulSet in the rendered manifests")
 
     def apply_words(self) -> str:
-        source = self.kube.source().relative_to(REPO_ROOT)
+        source = self.kube.source().relative_to(self.kube.root)
         if self.kube.via == "helm":
             return "helm upgrade --install zookeeper chart/" + (f" -f {source}" if source.suffix else "")
         return f"kubectl apply -k {source}"
