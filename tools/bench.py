@@ -1,4 +1,4 @@
-"""`nox -s bench`: wall times and sizes, printed as a table. Sections: validate, policy, image, smoke."""
+"""`nox -s bench`: wall times and sizes, printed as a table. Sections: validate, policy, image, smoke, cluster."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ SECTIONS = {
     "policy": "tools.policy_bench:run",
     "image": "tools.image_bench:run",
     "smoke": "tools.smoke_bench:run",
+    "cluster": "tools.cluster_bench:run",
 }
 
 

@@ -301,6 +301,9 @@ class LocalCluster:
             f"--cluster-signing-cert-file={p / 'ca.crt'}",
             f"--cluster-signing-key-file={p / 'ca.key'}",
             "--allocate-node-cidrs=false",
+            # kwok renews the nodes' leases; on a loaded 2-core machine a renewal can come late, and a node marked
+            # NotReady marks its pods NotReady mid-scenario. Fake nodes never fail, so allow 2 minutes.
+            "--node-monitor-grace-period=120s",
             "--profiling=false",
         ]
 

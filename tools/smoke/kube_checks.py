@@ -217,7 +217,9 @@ class KubeScenario(Scenario):
             self.rollout_status()
         self.report.timings["rolling_update"] = time.monotonic() - start
         if watch.max_unavailable > 1:
-            raise StepFailed(f"{watch.max_unavailable} members unavailable at once during the rolling update")
+            raise StepFailed(
+                f"{watch.max_unavailable} members unavailable at once during the rolling update ({watch.worst})"
+            )
         if watch.restarted < self.kube.members:
             raise StepFailed(f"only {watch.restarted} of {self.kube.members} members were replaced")
         return (
@@ -582,6 +584,7 @@ class UnavailabilityWatch:
         self.available: dict[str, bool] = {}
         self.uids: dict[str, set[str]] = {}
         self.max_unavailable = 0
+        self.worst = ""  # the members' states when the most were unavailable
         self.synced = threading.Event()
 
     @property
@@ -609,7 +612,10 @@ class UnavailabilityWatch:
             if len(self.available) >= self.members:
                 self.synced.set()
                 unavailable = self.members - sum(self.available.values())
-                self.max_unavailable = max(self.max_unavailable, unavailable)
+                if unavailable > self.max_unavailable:
+                    self.max_unavailable = unavailable
+                    self.worst = ", ".join(f"{pod} {'ready' if up else 'down'}" for pod, up in
+                                           sorted(self.available.items()))
 
     def __exit__(self, *exc) -> None:
         time.sleep(1)  # the last events of the rollout
