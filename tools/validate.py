@@ -4,6 +4,7 @@ and the chart/overlay parity check. Exit 0 only when all pass."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import sys
@@ -59,26 +60,34 @@ def _display(file: str) -> str:
     return file if relative.startswith("..") else relative
 
 
-def _policy_and_parity(rendered: dict[Profile, Path]) -> list[str]:
+def _check_module(name: str):
+    """tools.<name>, which validate needs to run a check; a missing or broken module is an error naming it (the
+    check is never skipped)."""
+    try:
+        return importlib.import_module(f"tools.{name}")
+    except Exception as exc:  # noqa: BLE001 -- any import failure is reported, with its cause
+        raise UserError(f"cannot run the {name} check: importing tools.{name} failed ({type(exc).__name__}: "
+                        f"{exc})") from None
+
+
+def _policy_and_parity(rendered: dict[Profile, Path], summary: list[str]) -> list[str]:
+    policy, parity = _check_module("policy"), _check_module("parity")
     failures: list[str] = []
-    try:
-        from tools import policy
-    except ImportError:
-        policy = None
-    if policy is not None:
-        findings = policy.check(rendered)
-        print(policy.format_report(findings, "table"))
-        if policy.has_errors(findings):
-            failures.append("policy: error-level findings above")
-    try:
-        from tools import parity
-    except ImportError:
-        parity = None
-    if parity is not None and any(p.source == "chart" for p in rendered):
-        differences = parity.check(rendered)
-        failures += [f"parity: {d}" for d in differences]
-        if not differences:
-            print("parity: every chart profile matches its overlay")
+    findings = policy.check(rendered)
+    print(policy.format_report(findings, "table"))
+    errors = sum(f.severity == policy.ERROR for f in findings)
+    rules = sum(len(ids) for ids in findings.checked.values())
+    summary.append(f"policy: {len(findings.checked)} profiles, {rules} rule checks: {errors} errors, "
+                   f"{len(findings) - errors} warnings")
+    if policy.has_errors(findings):
+        failures.append("policy: error-level findings above")
+    envs = parity.environments_compared(rendered)
+    differences = parity.check(rendered)
+    failures += [f"parity: {d}" for d in differences]
+    compared = ", ".join(envs) or "none: no environment has both its overlay and chart profile among the targets"
+    summary.append(f"parity: {len(envs)} environments compared ({compared}): {len(differences)} differences")
+    if envs and not differences:
+        print("parity: every chart profile matches its overlay")
     return failures
 
 
@@ -100,23 +109,30 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"--kube-versions: no schemas for {', '.join(unknown)}; known: {', '.join(kube_versions)}")
         kube_versions = [v for v in kube_versions if v in wanted]
     rendered: dict[Profile, Path] = {}
+    summary: list[str] = []
     if names or not files:
         rendered = render_all(select(names), args.build_dir)
         files += rendered.values()
+        summary.append(f"render: {len(rendered)} profiles ({', '.join(p.name for p in rendered)})")
     failures = schema_findings(files, kube_versions)
     for line in failures:
         print(f"FAIL {line}", file=sys.stderr)
     print(f"kubeconform -strict: {len(files)} files x {len(kube_versions)} Kubernetes versions "
           f"({_version_span(kube_versions)}): {'FAILED' if failures else 'ok'}")
+    summary.append(f"kubeconform -strict: {len(files)} files x {len(kube_versions)} Kubernetes versions: "
+                   f"{len(failures)} problems")
     if rendered:
-        extra = _policy_and_parity(rendered)
+        extra = _policy_and_parity(rendered, summary)
         for line in extra:
             print(f"FAIL {line}", file=sys.stderr)
         failures += extra
+    else:
+        summary.append("policy and parity: not run on files given by path (they need rendered profiles; "
+                       "`python -m tools.policy --as TYPE FILE` checks files)")
+    print("validate ran:\n" + "\n".join(f"  {line}" for line in summary))
     if failures:
         raise UserError(f"validation failed: {len(failures)} problem(s), listed above")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.policy import check_files
+from tools.manifests import load_file
+from tools.policy import check_files, check_manifests
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policy"
 
@@ -26,9 +27,12 @@ def line_number(text: str, line: str, after: str | None = None) -> int:
 
 @pytest.fixture
 def check_text(tmp_path):
-    def run(text: str, profile_type: str, name: str = "manifest.yaml"):
+    def run(text: str, profile_type: str, name: str = "manifest.yaml", source: str | None = None):
+        """Findings for the text as a profile type; `source` (overlay, chart) checks it as a rendered profile."""
         path = tmp_path / name
         path.write_text(text)
+        if source:
+            return check_manifests(load_file(path), name, profile_type, source=source)
         return check_files([path], profile_type)
 
     return run

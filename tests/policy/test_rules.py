@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import pytest
 
 from tests.policy.conftest import fixture_text, line_number
+from tools import REPO_ROOT
 from tools.policy import RULES, has_errors
 from tools.policy.context import probe_words
-from tools.policy.rules import headroom
+from tools.policy.rules import headroom, promised_endpoints
 
 STS = "StatefulSet/zk"
 POD = "spec.template.spec"
@@ -31,6 +32,7 @@ class Case:
     line: str  # the exact line the finding must point at (in the mutated text)
     after: str | None = None  # ...its first occurrence after the first line containing this
     severity: str = "error"
+    source: str | None = None  # check as a profile rendered from this source (overlay, chart)
 
     @property
     def id(self) -> str:
@@ -45,6 +47,28 @@ def mutate(case: Case) -> str:
     return text
 
 
+CLIENT_SELECTOR = "      targetPort: client\n  selector:\n    app: zk\n    role: ensemble\n"
+NETWORK_POLICY = """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: zk
+spec:
+  podSelector:
+    matchLabels:
+      app: zk
+  ingress:
+    - ports:
+        - port: client
+        - port: 2888
+  egress:
+    - to:
+        - podSelector:
+            matchLabels:
+              role: ensemble
+      ports:
+        - port: server
+"""
 PDB_SELECTOR = "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: zk\n      role: ensemble\n"
 CASES = [
     # non-root
@@ -148,6 +172,8 @@ CASES = [
          "spec.serviceName", "  serviceName: zk-peers"),
     Case("ZK-ENS-003", "production", "production", "clusterIP: None", "clusterIP: 10.96.0.10", "Service/zk-headless",
          "spec.clusterIP", "  clusterIP: 10.96.0.10"),
+    Case("ZK-ENS-003", "production", "production", "  clusterIP: None\n", "", "Service/zk-headless",
+         "spec.clusterIP", "spec:", after="name: zk-headless"),  # no clusterIP: the API server assigns one
     Case("ZK-ENS-004", "production", "production", "  publishNotReadyAddresses: true\n", "", "Service/zk-headless",
          "spec.publishNotReadyAddresses", "spec:", after="kind: Service"),
     Case("ZK-ENS-005", "production", "production", "    role: ensemble\n---\napiVersion: policy/v1",
@@ -155,7 +181,42 @@ CASES = [
          after="kind: Service"),
     Case("ZK-ENS-006", "production", "production", "podManagementPolicy: Parallel",
          "podManagementPolicy: OrderedReady", STS, "spec.podManagementPolicy", "  podManagementPolicy: OrderedReady"),
+    # Service wiring
+    Case("ZK-SVC-001", "production", "production", CLIENT_SELECTOR, CLIENT_SELECTOR.replace("app: zk", "app: zoo"),
+         "Service/zk", "spec.selector", "  selector:", after="targetPort: client"),
+    Case("ZK-SVC-001", "production", "production", CLIENT_SELECTOR, CLIENT_SELECTOR.replace("    role: ensemble\n", ""),
+         "Service/zk", "spec.selector", "  selector:", after="targetPort: client"),
+    Case("ZK-SVC-001", "production", "production", CLIENT_SELECTOR,
+         CLIENT_SELECTOR.replace("  selector:", "  publishNotReadyAddresses: true\n  selector:"), "Service/zk",
+         "spec.publishNotReadyAddresses", "  publishNotReadyAddresses: true", after="targetPort: client"),
+    Case("ZK-SVC-001", "production", "production", CLIENT_SELECTOR, CLIENT_SELECTOR + "---\napiVersion: v1\n"
+         "kind: Pod\nmetadata:\n  name: zk-test\n  labels: {app: zk, role: ensemble}\nspec:\n"
+         "  containers: [{name: t, image: 'zk:1'}]\n", "Service/zk", "spec.selector", "  selector:",
+         after="targetPort: client"),
+    Case("ZK-SVC-002", "production", "production", "targetPort: client", "targetPort: clients", "Service/zk",
+         "spec.ports[client].targetPort", "      targetPort: clients"),
+    Case("ZK-SVC-002", "production", "production", "    - name: server\n      port: 2888\n",
+         "    - name: server\n      port: 2889\n", "Service/zk-headless", "spec.ports[server].port",
+         "      port: 2889"),
+    Case("ZK-SVC-003", "production", "production", "", "", STS, "metadata.name", "  name: zk",
+         after="kind: StatefulSet", source="overlay"),  # the README promises Service zookeeper to overlay users
+    # NetworkPolicy
+    Case("ZK-NET-001", "production", "production", CLIENT_SELECTOR,
+         CLIENT_SELECTOR + NETWORK_POLICY.replace("      app: zk\n", "      app: zoo\n"), "NetworkPolicy/zk",
+         "spec.podSelector", "  podSelector:"),
+    Case("ZK-NET-002", "production", "production", CLIENT_SELECTOR,
+         CLIENT_SELECTOR + NETWORK_POLICY.replace("- port: client", "- port: clients"), "NetworkPolicy/zk",
+         "spec.ingress[0].ports[0].port", "        - port: clients"),
+    Case("ZK-NET-002", "production", "production", CLIENT_SELECTOR,
+         CLIENT_SELECTOR + NETWORK_POLICY.replace("- port: 2888", "- port: 3888"), "NetworkPolicy/zk",
+         "spec.ingress[0].ports[1].port", "        - port: 3888"),
+    Case("ZK-NET-002", "production", "production", CLIENT_SELECTOR,
+         CLIENT_SELECTOR + NETWORK_POLICY.replace("- port: server", "- port: election"), "NetworkPolicy/zk",
+         "spec.egress[0].ports[0].port", "        - port: election"),
     # resources
+    Case("ZK-RES-005", "production", "production", "              cpu: 500m\n              memory: 2Gi\n",
+         "              cpu: 500m\n              memory: 3Gi\n", STS, f"{ZK}.resources.requests.memory",
+         "              memory: 3Gi"),
     Case("ZK-RES-001", "production", "production", "              cpu: 500m\n              memory: 2Gi\n",
          "              cpu: 500m\n", STS, f"{ZK}.resources.requests.memory", "            requests:"),
     Case("ZK-RES-002", "production", "production", "            limits:\n              memory: 2Gi\n", "", STS,
@@ -211,7 +272,7 @@ def test_fixtures_pass_every_rule(check_text, fixture, profile_type):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule_fails_at_its_location(check_text, case):
     text = mutate(case)
-    findings = check_text(text, case.profile_type)
+    findings = check_text(text, case.profile_type, source=case.source)
     mine = [f for f in findings if f.rule == case.rule]
     assert mine, f"{case.rule} did not fire; got {[(f.rule, f.path) for f in findings]}"
     expected = (case.object, case.path, line_number(text, case.line, case.after), case.severity)
@@ -248,6 +309,14 @@ def test_every_rule_has_a_failing_case():
     ("production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: 1536M", "ZK-RES-004"),  # 1536Mi + 512Mi = 2Gi
     ("production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: ''", "ZK-RES-004"),  # start.sh derives it
     ("openshift", "openshift", "-Xms512m -Xmx512m", "-XX:MaxRAMPercentage=75", "ZK-RES-004"),
+    ("production", "production", CLIENT_SELECTOR, CLIENT_SELECTOR + NETWORK_POLICY, "ZK-NET-001"),
+    ("production", "production", CLIENT_SELECTOR, CLIENT_SELECTOR + NETWORK_POLICY, "ZK-NET-002"),
+    ("production", "production", CLIENT_SELECTOR, CLIENT_SELECTOR + NETWORK_POLICY.replace(
+        "  podSelector:\n    matchLabels:\n      app: zk\n", "  podSelector: {}\n"), "ZK-NET-001"),  # default deny
+    ("production", "production", "targetPort: client", "targetPort: 2181", "ZK-SVC-002"),  # by number
+    ("production", "production", "      targetPort: client\n", "", "ZK-SVC-002"),  # port 2181 is the target
+    ("production", "production", "              cpu: 500m\n              memory: 2Gi\n",
+     "              cpu: 500m\n              memory: 1Gi\n", "ZK-RES-005"),
 ])
 def test_rule_accepts_alternative(check_text, fixture, profile_type, old, new, rule):
     text = fixture_text(fixture)
@@ -286,3 +355,21 @@ def test_message_says_what_to_change(check_text):
 ])
 def test_probe_words(command, words):
     assert probe_words(command) == words
+
+
+def test_readme_promises_are_read_per_source(check_text):
+    """The README tells overlay users `zookeeper:2181` and chart users `zk-zookeeper:2181` (release zk)."""
+    readme = (REPO_ROOT / "README.md").read_text().splitlines()
+    overlay_line = next(i for i, line in enumerate(readme, 1) if "connect to `zookeeper:2181`" in line)
+    chart_line = next(i for i, line in enumerate(readme, 1) if "connect to `zk-zookeeper:2181`" in line)
+    assert promised_endpoints("overlay") == [("zookeeper", 2181, overlay_line)]
+    assert promised_endpoints("chart") == [("zk-zookeeper", 2181, chart_line)]
+    assert promised_endpoints(None) == []  # files checked as they are promise nothing
+
+    kept = fixture_text("production").replace("kind: Service\nmetadata:\n  name: zk\n",
+                                              "kind: Service\nmetadata:\n  name: zookeeper\n")
+    assert "ZK-SVC-003" not in [f.rule for f in check_text(kept, "production", source="overlay")]
+    broken = kept.replace("      port: 2181\n", "      port: 2182\n")
+    (finding,) = [f for f in check_text(broken, "production", source="overlay") if f.rule == "ZK-SVC-003"]
+    assert (finding.object, finding.path) == ("Service/zookeeper", "spec.ports")
+    assert f"README.md:{overlay_line}" in finding.message and "zookeeper:2181" in finding.message

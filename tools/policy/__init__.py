@@ -46,11 +46,12 @@ def _shown(path: Path) -> str:
 
 
 def check_manifests(manifests: list[Manifest], label: str, kind_of_profile: str,
-                    tracer: Tracer | None = None) -> Findings:
-    """Run every rule that applies to kind_of_profile over one profile's objects."""
+                    tracer: Tracer | None = None, source: str | None = None) -> Findings:
+    """Run every rule that applies to kind_of_profile over one profile's objects (rendered from `source`, overlay or
+    chart, when they were: the README's promises for that source apply)."""
     if kind_of_profile not in PROFILE_TYPES:
         raise ValueError(f"unknown profile type {kind_of_profile}")
-    ctx = Context(label, kind_of_profile, manifests)
+    ctx = Context(label, kind_of_profile, manifests, source)
     rules = [r for r in RULES if r.applies_to(kind_of_profile)]
     findings, seen = Findings(checked={label: [r.id for r in rules]}), set()
     for rule in rules:
@@ -83,7 +84,8 @@ def check(rendered: dict[Profile, Path], trace_sources: bool = True) -> Findings
     findings = Findings()
     for profile, path in rendered.items():
         tracer = tracer_for(profile) if trace_sources else None
-        findings.extend_with(check_manifests(load_file(path), profile.name, profile_type(profile), tracer))
+        findings.extend_with(check_manifests(load_file(path), profile.name, profile_type(profile), tracer,
+                                             profile.source))
     return findings
 
 

@@ -40,9 +40,10 @@ class Setting:
 
 
 class Context:
-    def __init__(self, profile: str, profile_type: str, manifests: list[Manifest]):
+    def __init__(self, profile: str, profile_type: str, manifests: list[Manifest], source: str | None = None):
         self.profile = profile
         self.profile_type = profile_type
+        self.source = source  # "overlay" or "chart" for a rendered profile; None for files checked as they are
         self.manifests = manifests
         self.by_kind: dict[str, list[Manifest]] = defaultdict(list)
         for manifest in manifests:

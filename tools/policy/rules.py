@@ -6,9 +6,12 @@ A rule yields Hits (object, field path, message); tools.policy turns them into l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from tools import REPO_ROOT
+from tools.policy import reach
 from tools.policy.context import Context, probe_words
 from tools.policy.model import (
     ERROR,
@@ -23,13 +26,12 @@ from tools.policy.model import (
     get_map,
     human,
     k8s_bytes,
-    map_selector_matches,
     pod_labels,
     pod_spec_path,
     scaled,
-    selector_keys,
     selector_matches,
 )
+from tools.policy.reach import workloads
 
 HOSTNAME = "kubernetes.io/hostname"
 SAFE_CAPABILITIES = {"NET_BIND_SERVICE"}
@@ -56,10 +58,6 @@ def rule(rule_id: str, severity: str, title: str, types: tuple[str, ...] | None 
         return check
 
     return register
-
-
-def workloads(ctx: Context):
-    return [m for m in ctx.manifests if pod_spec_path(m)]
 
 
 def all_containers(ctx: Context) -> Iterator[Container]:
@@ -192,9 +190,7 @@ def openshift_no_fixed_ids(ctx: Context):
 
 
 def pdbs_for(ctx: Context, statefulset):
-    labels = pod_labels(statefulset)
-    return [pdb for pdb in ctx.by_kind["PodDisruptionBudget"] if selector_matches(get(pdb.doc, ("spec", "selector")),
-                                                                                   labels)]
+    return [pdb for pdb in ctx.by_kind["PodDisruptionBudget"] if statefulset in reach.selected(ctx, pdb)]
 
 
 @rule("ZK-PDB-001", ERROR, "PodDisruptionBudget uses policy/v1")
@@ -227,12 +223,12 @@ def pdb_selector(ctx: Context):
             yield Hit(pdb, ("spec", "selector"), "the selector is missing or empty (policy/v1: every pod in the "
                       "namespace; policy/v1beta1: none); set matchLabels to the StatefulSet's selector labels")
             continue
-        matched = [s for s in statefulsets if selector_matches(selector, pod_labels(s))]
+        matched = reach.selected(ctx, pdb, statefulsets)
         if statefulsets and not matched:
             names = ", ".join(f"{s.ref} {dict(pod_labels(s))}" for s in statefulsets)
             yield Hit(pdb, ("spec", "selector"), f"the selector matches no pod of {names}; use the pod labels")
         for statefulset in matched:
-            missing = sorted(selector_keys(get(statefulset.doc, ("spec", "selector"))) - selector_keys(selector))
+            missing = reach.wider_than(pdb, statefulset)
             if missing:
                 yield Hit(pdb, ("spec", "selector"), f"the selector is wider than {statefulset.ref}'s selector and "
                           f"may select other apps' pods; add {', '.join(missing)} to matchLabels")
@@ -386,9 +382,14 @@ def headless_service(ctx: Context):
         elif service is None:
             yield Hit(statefulset, ("spec", "serviceName"), f"serviceName {name} names no Service in these "
                       "manifests; add a headless Service (clusterIP: None) with that name")
-        elif str(get(service.doc, ("spec", "clusterIP"))) != "None":
+        elif not headless(service):
             yield Hit(service, ("spec", "clusterIP"), f"{service.ref} is the StatefulSet's serviceName but not "
                       "headless; set clusterIP: None")
+
+
+def headless(service) -> bool:
+    """clusterIP: None (a missing clusterIP means the API server assigns one: not headless)."""
+    return get(service.doc, ("spec", "clusterIP")) == "None"
 
 
 def governing_services(ctx: Context):
@@ -410,7 +411,7 @@ def publishes_not_ready(ctx: Context):
 def service_selects_pods(ctx: Context):
     for statefulset, service in governing_services(ctx):
         labels = pod_labels(statefulset)
-        if not map_selector_matches(get(service.doc, ("spec", "selector")), labels):
+        if not reach.selects(service, labels):
             yield Hit(service, ("spec", "selector"), f"{service.ref}'s selector does not match the pod labels "
                       f"{dict(labels)}; members get no DNS records: use the pod labels")
 
@@ -424,6 +425,107 @@ def no_ordered_ready_deadlock(ctx: Context):
             yield Hit(c.manifest, ("spec", "podManagementPolicy"), "readiness waits for a quorum (srvr) but "
                       "OrderedReady starts member 1 only after member 0 is Ready: it never is; set "
                       "podManagementPolicy: Parallel")
+
+
+# --- Service wiring ------------------------------------------------------------------------------------------
+
+
+def _governing(ctx: Context, service) -> bool:
+    return any(s is service for _, s in governing_services(ctx))
+
+
+@rule("ZK-SVC-001", ERROR, "every Service selects exactly the ensemble's pods (a client Service only serving members)")
+def service_selects_the_ensemble(ctx: Context):
+    statefulsets = ctx.by_kind["StatefulSet"]
+    for service in ctx.by_kind["Service"]:
+        selector = get_map(service.doc, ("spec", "selector"))
+        if not selector:
+            yield Hit(service, ("spec", "selector"), f"{service.ref} has no selector, so Kubernetes never fills its "
+                      "endpoints: set it to the StatefulSet's pod labels")
+            continue
+        matched = reach.selected(ctx, service, statefulsets)
+        if statefulsets and not matched and not _governing(ctx, service):  # ZK-ENS-005 reports the governing one
+            names = ", ".join(f"{s.ref} {dict(pod_labels(s))}" for s in statefulsets)
+            yield Hit(service, ("spec", "selector"), f"{service.ref}'s selector {dict(selector)} matches no pod of "
+                      f"{names}: connections to it reach nothing; use the pod labels")
+        others = [w.ref for w in reach.selected(ctx, service) if w not in statefulsets]
+        if matched and others:
+            yield Hit(service, ("spec", "selector"), f"{service.ref} also selects the pods of {', '.join(others)}: "
+                      "clients would be sent to them too; select with the StatefulSet's selector labels")
+        for statefulset in matched:
+            missing = reach.wider_than(service, statefulset)
+            if missing:
+                yield Hit(service, ("spec", "selector"), f"{service.ref}'s selector is wider than {statefulset.ref}'s "
+                          f"and may select other apps' pods; add {', '.join(missing)}")
+        if not headless(service) and get(service.doc, ("spec", "publishNotReadyAddresses")) is True:
+            yield Hit(service, ("spec", "publishNotReadyAddresses"), f"{service.ref} is a client Service but "
+                      "publishes not-ready addresses, so clients reach members that serve no quorum; remove it "
+                      "(only the headless Service needs it)")
+
+
+def _unresolved(ctx: Context, kind: str, what: str):
+    for manifest in ctx.by_kind[kind]:
+        for ref in reach.ports_reached(ctx, manifest):
+            for workload in ref.missing_in():
+                how = "names no port of" if ref.by_name else "is no containerPort of"
+                yield Hit(manifest, ref.path, f"{what} {ref.target!r} {how} {workload.ref}'s containers (declared: "
+                          f"{reach.port_list(workload)}): traffic through {manifest.ref} to it reaches nothing; use a "
+                          "declared port's name or number")
+
+
+@rule("ZK-SVC-002", ERROR, "every Service targetPort resolves to a port the selected containers declare")
+def service_target_ports(ctx: Context):
+    yield from _unresolved(ctx, "Service", "targetPort")
+
+
+README = REPO_ROOT / "README.md"
+HELM_SECTION = ("<!-- helm:begin -->", "<!-- helm:end -->")
+
+
+def promised_endpoints(source: str | None, readme=README) -> list[tuple[str, int, int]]:
+    """(Service name, port, README line) for every `connect to `NAME:PORT`` the README tells users of this source
+    (overlay: outside the Helm section; chart: inside it, for release zk) to use."""
+    if source not in ("overlay", "chart") or not readme.exists():
+        return []
+    text = readme.read_text(encoding="utf-8")
+    begin, end = (text.find(marker) for marker in HELM_SECTION)
+    found = []
+    for match in re.finditer(r"connect to `([a-z0-9.-]+):([0-9]+)`", text):
+        in_helm = 0 <= begin < match.start() < (end if end >= 0 else len(text))
+        if in_helm == (source == "chart"):
+            found.append((match.group(1), int(match.group(2)), text.count("\n", 0, match.start()) + 1))
+    return found
+
+
+@rule("ZK-SVC-003", ERROR, "every Service port the README tells clients to connect to exists")
+def documented_endpoints_exist(ctx: Context):
+    for name, port, line in promised_endpoints(ctx.source):
+        service = ctx.named("Service", name)
+        where = f"README.md:{line} tells clients to connect to {name}:{port}"
+        if service is None:
+            anchor = (ctx.by_kind["StatefulSet"] or ctx.manifests)[0]
+            yield Hit(anchor, ("metadata", "name"), f"{where}, but no Service {name} is rendered; name the client "
+                      "Service so, or correct the README")
+        elif port not in [get(p, ("port",)) for p in get_list(service.doc, ("spec", "ports"))]:
+            yield Hit(service, ("spec", "ports"), f"{where}, but {service.ref} has no port {port}; add it, or correct "
+                      "the README")
+
+
+# --- NetworkPolicy -------------------------------------------------------------------------------------------
+
+
+@rule("ZK-NET-001", ERROR, "a NetworkPolicy's pod selector selects pods in these manifests")
+def network_policy_selects(ctx: Context):
+    for policy in ctx.by_kind["NetworkPolicy"]:
+        if workloads(ctx) and not reach.selected(ctx, policy):
+            yield Hit(policy, ("spec", "podSelector"), f"{policy.ref}'s podSelector matches none of the pods here "
+                      f"({', '.join(f'{w.ref} {dict(pod_labels(w))}' for w in workloads(ctx))}), so it protects "
+                      "nothing of the ensemble; use the pod labels")
+
+
+@rule("ZK-NET-002", ERROR, "every NetworkPolicy port resolves to a port the pods it concerns declare")
+def network_policy_ports(ctx: Context):
+    yield from _unresolved(ctx, "NetworkPolicy", "port")
 
 
 # --- resources -----------------------------------------------------------------------------------------------
@@ -464,6 +566,19 @@ def heap_fits_limit(ctx: Context):
                           f"{human(headroom(limit))} (max(128Mi, 25% of the limit)) = {human(needed)} exceeds "
                           f"container {c.name}'s memory limit {human(limit)}; lower the heap to "
                           f"{human(limit - headroom(limit))} or raise the limit")
+
+
+@rule("ZK-RES-005", ERROR, "every container's requests are at most its limits")
+def requests_within_limits(ctx: Context):
+    for c in all_containers(ctx):
+        for resource, limit in get_map(c.spec, ("resources", "limits")).items():
+            request = get(c.spec, ("resources", "requests", resource))
+            if request is None or k8s_bytes(request) is None or k8s_bytes(limit) is None:
+                continue
+            if k8s_bytes(request) > k8s_bytes(limit):
+                yield Hit(c.manifest, (*c.path, "resources", "requests", resource), f"container {c.name} requests "
+                          f"{resource} {request} above its limit {limit}; the API server refuses the pod (a request "
+                          "must not exceed its limit): lower the request or raise the limit")
 
 
 # --- probes --------------------------------------------------------------------------------------------------
