@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from chart_helpers import CHART
 
 from tools import helm
@@ -68,3 +69,73 @@ def test_openshift_values_remove_the_pinned_uid_without_breaking_the_schema():
     """null in a values file deletes the default key; the schema sees the result, not the null."""
     text = helm.template(CHART, values=[CHART / "ci" / "openshift-values.yaml"])
     assert "runAsUser" not in text and "fsGroup" not in text and "runAsGroup" not in text
+
+
+# -- every guard that protects a user, from the refusing side: a value breaking it fails `helm template` ---------
+# The levels come from values.yaml (what users edit), not from the schema, so a level whose schema loses its
+# `additionalProperties: false` fails here.
+OPEN_MAPPINGS = {"nodeSelector": "node labels are the user's own keys (their values must still be strings)"}
+
+
+def mapping_levels(node: dict, prefix: tuple = ()) -> list[tuple]:
+    levels = [prefix]
+    for key, value in node.items():
+        if isinstance(value, dict) and ".".join((*prefix, key)) not in OPEN_MAPPINGS:
+            levels += mapping_levels(value, (*prefix, key))
+    return levels
+
+
+LEVELS = mapping_levels(yaml.safe_load((CHART / "values.yaml").read_text()))
+
+
+def nested(path: tuple, leaf: dict) -> str:
+    node = leaf
+    for key in reversed(path):
+        node = {key: node}
+    return yaml.safe_dump(node)
+
+
+def test_the_levels_cover_every_mapping_users_edit():
+    assert {".".join(level) for level in LEVELS} >= {"", "image", "resources", "resources.requests",
+                                                    "resources.limits", "securityContext", "persistence",
+                                                    "persistence.dataLog", "ports", "zookeeper"}
+
+
+@pytest.mark.parametrize("level", LEVELS, ids=lambda level: ".".join(level) or "top")
+def test_an_unknown_key_is_refused_at_every_level(tmp_path, level):
+    stderr = template_error(tmp_path, nested(level, {"typoKey": 1}))
+    assert SCHEMA_FAILURE in stderr
+    pointer = "".join(f"/{key}" for key in level)
+    assert f"at '{pointer}': additional properties 'typoKey' not allowed" in stderr
+
+
+@pytest.mark.parametrize(("values", "pointer"), [
+    ({"securityContext": {"runAsUser": 0}}, "/securityContext/runAsUser"),  # uid >= 1: never root
+    ({"replicas": 4}, "/replicas"),  # odd: 4 members tolerate one failure, as 3 do
+    ({"replicas": 2}, "/replicas"),
+    ({"image": {"tag": ""}}, "/image/tag"),  # a pinned tag
+    ({"image": {"tag": "latest"}}, "/image/tag"),
+    ({"image": {"digest": "sha256:abc"}}, "/image/digest"),
+    ({"persistence": {"size": "5GB"}}, "/persistence/size"),  # sizes in Mi, Gi, Ti
+    ({"persistence": {"dataLog": {"enabled": True, "size": "10G"}}}, "/persistence/dataLog/size"),
+    ({"persistence": {"storageClassName": "Fast_SSD"}}, "/persistence/storageClassName"),
+    ({"resources": {"limits": {"memory": "1GB"}}}, "/resources/limits/memory"),  # Kubernetes quantities
+    ({"resources": {"requests": {"cpu": "lots"}}}, "/resources/requests/cpu"),
+    ({"heap": "512MB"}, "/heap"),  # a JVM size: digits and one of k, m, g
+    ({"heap": "0M"}, "/heap"),
+    ({"ports": {"client": 0}}, "/ports/client"),
+    ({"nodeSelector": {"disk": 1}}, "/nodeSelector/disk"),
+    ({"zookeeper": {"snapRetainCount": 2}}, "/zookeeper/snapRetainCount"),  # ZooKeeper refuses fewer than 3
+    ({"zookeeper": {"fourLetterWords": ["ruok", "mntr"]}}, "/zookeeper/fourLetterWords"),  # readiness needs srvr
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_a_value_breaking_a_guard_is_refused(tmp_path, values, pointer):
+    stderr = template_error(tmp_path, yaml.safe_dump(values))
+    assert SCHEMA_FAILURE in stderr and f"at '{pointer}'" in stderr, stderr
+
+
+@pytest.mark.parametrize("values", [{"replicas": 5}, {"replicas": 1}, {"securityContext": {"runAsUser": 1}},
+                                    {"heap": "1g"}, {"persistence": {"size": "512Mi"}}])
+def test_a_value_inside_the_guards_renders(tmp_path, values):
+    path = tmp_path / "good-values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    assert "kind: StatefulSet" in helm.template(CHART, values=[path])

@@ -166,7 +166,8 @@ def pod(tmp_path):
     (bin_dir / "hostname").write_text(
         '#!/bin/sh\nif [ "$1" = -f ]; then echo "$FAKE_FQDN"; else echo "${FAKE_FQDN%%.*}"; fi\n'
     )
-    (bin_dir / "java").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/java-args"\n')
+    (bin_dir / "java").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/java-args"\n'
+                                  f'umask > "{tmp_path}/java-umask"\n')
     for tool in ("hostname", "java"):
         (bin_dir / tool).chmod(0o755)
 
@@ -175,7 +176,9 @@ def pod(tmp_path):
             PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_FQDN=fqdn, ZK_CGROUP_ROOT=str(tmp_path / "no-cgroup"),
             ZOO_DATA_DIR=str(tmp_path / "data"), ZOO_CONF_DIR=str(tmp_path / "conf"), **env,
         )  # fmt: skip
-        return subprocess.run(["bash", START, *flags], capture_output=True, text=True, env=environ, timeout=30)
+        # A strict umask, as a container runtime may give: start.sh must set its own.
+        return subprocess.run(["bash", "-c", 'umask 0077 && exec bash "$0" "$@"', START, *flags],
+                              capture_output=True, text=True, env=environ, timeout=30)
 
     return start, tmp_path
 
@@ -205,6 +208,16 @@ def test_start_writes_config_myid_and_execs_java_with_the_given_heap(pod):
     java_args = (tmp / "java-args").read_text().splitlines()
     assert "-Xmx300M" in java_args
     assert java_args[-2:] == ["org.apache.zookeeper.server.quorum.QuorumPeerMain", str(tmp / "conf" / "zoo.cfg")]
+
+
+def test_start_leaves_what_it_writes_group_writable_for_the_next_uid(pod):
+    """OpenShift may start the next run under another uid in group 0: umask 0002 keeps data and config writable."""
+    start, tmp = pod
+    result = start("--servers=3")
+    assert result.returncode == 0, result.stderr
+    assert (tmp / "java-umask").read_text().strip() == "0002"  # what ZooKeeper inherits for its snapshots and logs
+    for written in (tmp / "data", tmp / "conf", tmp / "data" / "myid", tmp / "conf" / "zoo.cfg"):
+        assert written.stat().st_mode & 0o020, f"{written} is not group-writable"
 
 
 def test_environment_overrides_the_fqdn_parts(pod):
@@ -266,3 +279,82 @@ def test_probe_fails_when_nothing_listens():
         result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
         assert result.returncode == 1
         assert "not " + mode in result.stderr
+
+
+# -- ready_live.sh against a fake ZooKeeper that answers four-letter words as 3.9 does ---------------------------
+SERVING = "Zookeeper version: 3.9.5\nLatency min/avg/max: 0/0.0/0\nReceived: 3\nSent: 2\nConnections: 1\n" \
+          "Outstanding: 0\nZxid: 0x100000000\nMode: {mode}\nNode count: 5\n"
+NOT_SERVING = "This ZooKeeper instance is not currently serving requests\n"
+
+
+@pytest.fixture
+def fake_zookeeper():
+    """A TCP server on loopback answering each four-letter word from `replies`; `words` records what it was sent."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    state = {"replies": {}, "words": []}
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                word = conn.recv(4).decode()
+                state["words"].append(word)
+                conn.sendall(state["replies"].get(word, f"{word} is not executed because it is not in the "
+                                                         "whitelist.\n").encode())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def probe(mode: str, **replies: str) -> subprocess.CompletedProcess[str]:
+        state["replies"], state["words"] = replies, []
+        port = str(server.getsockname()[1])
+        return subprocess.run(["bash", IMAGE / "ready_live.sh", port, mode], capture_output=True, text=True,
+                              timeout=30)
+
+    yield probe, state
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_live_is_ruok_answering_imok(fake_zookeeper):
+    probe, state = fake_zookeeper
+    assert probe("live", ruok="imok").returncode == 0
+    assert state["words"] == ["ruok"]
+
+
+def test_live_fails_when_ruok_is_not_whitelisted(fake_zookeeper):
+    probe, _ = fake_zookeeper
+    result = probe("live", srvr=SERVING.format(mode="follower"))
+    assert result.returncode == 1 and "not live: ruok" in result.stderr and "whitelist" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["leader", "follower", "observer", "standalone"])
+def test_ready_is_srvr_saying_the_member_serves(fake_zookeeper, mode):
+    probe, state = fake_zookeeper
+    assert probe("ready", ruok="imok", srvr=SERVING.format(mode=mode)).returncode == 0
+    assert state["words"] == ["srvr"]
+
+
+def test_imok_without_a_quorum_is_live_but_not_ready(fake_zookeeper):
+    """A member with no quorum still answers imok: readiness must not take that for serving."""
+    probe, _ = fake_zookeeper
+    assert probe("live", ruok="imok", srvr=NOT_SERVING).returncode == 0
+    result = probe("ready", ruok="imok", srvr=NOT_SERVING)
+    assert result.returncode == 1
+    assert "not ready: srvr" in result.stderr and "not currently serving" in result.stderr
+
+
+def test_ready_fails_on_an_unknown_mode(fake_zookeeper):
+    probe, _ = fake_zookeeper
+    assert probe("ready", srvr=SERVING.format(mode="looking")).returncode == 1
