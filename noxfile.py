@@ -50,6 +50,13 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def mutate(session: nox.Session) -> None:
+    """Apply each known mistake to a copy of the repository; validate or the guarding tests must catch it."""
+    _install(session, "test")
+    session.run("python", "-m", "tools.mutate", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks: validate cold and warm, policy pass, image and ensemble timings."""
     _install(session)

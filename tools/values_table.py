@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +18,15 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from tools import REPO_ROOT
+from tools import readme as readme_blocks
 from tools.errors import UserError, cli
 from tools.manifests import plain
 
 VALUES = REPO_ROOT / "chart" / "values.yaml"
 SCHEMA = REPO_ROOT / "chart" / "values.schema.json"
 README = REPO_ROOT / "README.md"
-BEGIN = "<!-- values-table:begin -->"
-END = "<!-- values-table:end -->"
+NAME = "values-table"
+BEGIN, END = readme_blocks.markers(NAME)
 
 
 @dataclass(frozen=True)
@@ -126,39 +125,14 @@ def table(values_path: Path = VALUES, schema_path: Path = SCHEMA) -> str:
     return "\n".join(lines)
 
 
-def _split_readme(readme: Path) -> tuple[str, str, str]:
-    """README text before the table (through BEGIN), the table, and the rest (from END)."""
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{readme}: cannot read: {exc.strerror}") from None
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise UserError(f"{readme}: needs exactly one '{BEGIN}' followed by one '{END}'")
-    start = text.index(BEGIN) + len(BEGIN)
-    end = text.index(END)
-    return text[:start], text[start:end], text[end:]
-
-
 def readme_block(readme: Path = README) -> str:
     """The table currently between the README's markers (stripped)."""
-    return _split_readme(readme)[1].strip()
+    return readme_blocks.block(NAME, readme)
 
 
 def write_readme(generated: str, readme: Path = README) -> bool:
     """Put the table between the markers (atomically); True when the file changed."""
-    before, current, after = _split_readme(readme)
-    if current.strip() == generated.strip():
-        return False
-    text = f"{before}\n{generated.strip()}\n{after}"
-    fd, tmp = tempfile.mkstemp(prefix=".README.", dir=readme.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, readme)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
+    return readme_blocks.write_block(NAME, generated, readme)
 
 
 @cli
