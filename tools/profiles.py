@@ -1,4 +1,4 @@
-"""The rendered profiles: every overlay, and every chart values file once the chart exists."""
+"""The rendered profiles: every overlay, the chart with its defaults and with every environment's values file."""
 
 from __future__ import annotations
 
@@ -38,11 +38,8 @@ class Profile:
 
 
 def all_profiles(root: Path = REPO_ROOT) -> list[Profile]:
-    profiles = [Profile("overlay", env, root) for env in ENVIRONMENTS]
-    if (root / "chart" / "Chart.yaml").exists():
-        profiles.append(Profile("chart", "default", root))
-        profiles += [Profile("chart", env, root) for env in ENVIRONMENTS]
-    return profiles
+    return [*(Profile("overlay", env, root) for env in ENVIRONMENTS), Profile("chart", "default", root),
+            *(Profile("chart", env, root) for env in ENVIRONMENTS)]
 
 
 def select(names: list[str], root: Path = REPO_ROOT) -> list[Profile]:

@@ -1,12 +1,15 @@
 """What the rendered chart means: names that let members find each other under any release and namespace,
 selectors that select the members (and only them), settings that follow the values."""
 
+import hashlib
+import re
 import shutil
 
 import pytest
-from chart_helpers import CI_VALUES, one, render
+import yaml
+from chart_helpers import CHART, CI_VALUES, one, render
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, helm
 from tools.run import run
 
 SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
@@ -107,14 +110,20 @@ def test_a_long_release_name_keeps_every_name_a_valid_dns_label():
     assert one(objects, "StatefulSet")["spec"]["serviceName"] in names
 
 
-def test_a_settings_change_rolls_the_pods_through_the_checksum_annotation():
-    def checksum(*set_values):
-        template = one(render(set_values=list(set_values)), "StatefulSet")["spec"]["template"]
-        return template["metadata"]["annotations"]["checksum/config"]
+def test_the_checksum_annotation_is_the_sha256_of_the_configmap_and_rolls_the_pods_on_a_settings_change():
+    def rendered(*set_values):
+        """(the pods' checksum/config annotation, sha256 of the ConfigMap document helm prints)."""
+        text = helm.template(CHART, set_values=list(set_values))
+        (document,) = [d.split("\n", 1)[1] for d in re.split(r"^---\n", text, flags=re.MULTILINE)
+                       if d.startswith("# Source: zookeeper/templates/configmap.yaml\n")]
+        template = one([o for o in yaml.safe_load_all(text) if o], "StatefulSet")["spec"]["template"]
+        return template["metadata"]["annotations"]["checksum/config"], hashlib.sha256(document.encode()).hexdigest()
 
-    assert checksum() == checksum()
-    assert checksum("heap=600M") != checksum()
-    assert checksum("zoneSpread=true") == checksum()
+    default, heap, spread = rendered(), rendered("heap=600M"), rendered("zoneSpread=true")
+    for annotation, configmap_hash in (default, heap, spread):
+        assert annotation == configmap_hash
+    assert heap[0] != default[0]  # a setting in the ConfigMap changed: the pods roll
+    assert spread[0] == default[0]  # only the pod spec changed: the StatefulSet rolls them anyway, not the checksum
 
 
 @pytest.mark.parametrize("env", CI_VALUES)

@@ -1,5 +1,6 @@
 """tools.parity on real renders: every environment's chart matches its overlay, and a drift is reported precisely."""
 
+import os
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import yaml
 from chart_helpers import CI_VALUES
 
 from tools import REPO_ROOT, helm, parity
+from tools.mutate import copy_repository
 from tools.profiles import ENVIRONMENTS, Profile, select
 from tools.render import render_all
 
@@ -91,16 +93,31 @@ def test_the_extra_datalog_volume_shows_as_a_list_item_matched_by_name(rendered,
                             "spec.template.spec.containers[zookeeper].volumeMounts[datalogdir]:") for r in reported)
 
 
-def test_the_command_line_renders_compares_and_exits_non_zero_on_differences(rendered, tmp_path):
+def test_the_command_line_renders_compares_and_exits_zero_when_they_match(rendered, tmp_path):
+    assert [d for d in parity.check(rendered) if d.env == "kind"] == []  # as the test above requires
     result = subprocess.run([sys.executable, "-m", "tools.parity", "kind", "--build-dir", str(tmp_path)],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
-    expected = [str(d) for d in parity.check(rendered) if d.env == "kind"]
-    assert "Traceback" not in result.stderr
-    if expected:
-        assert result.returncode == 1 and result.stdout.splitlines()[:-1] == expected
-    else:
-        assert result.returncode == 0 and "parity: chart and overlays match for kind" in result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "parity: chart and overlays match for kind"
     assert {p.name for p in tmp_path.glob("*.yaml")} == {"overlay-kind.yaml", "chart-kind.yaml"}
+
+
+def test_the_command_line_prints_each_difference_and_exits_one(tmp_path):
+    """In a copy of the repository whose kind values file drifted from the overlay."""
+    copy = copy_repository(REPO_ROOT, tmp_path / "repo")
+    values = copy / "chart" / "ci" / "kind-values.yaml"
+    text = values.read_text()
+    assert text.count("  limits:\n    memory: 512Mi\n") == 1
+    values.write_text(text.replace("  limits:\n    memory: 512Mi\n", "  limits:\n    memory: 640Mi\n"))
+    result = subprocess.run([sys.executable, "-m", "tools.parity", "kind", "--build-dir", str(tmp_path / "build")],
+                            capture_output=True, text=True, cwd=copy, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(copy)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout.splitlines() == [
+        "kind: StatefulSet/zookeeper spec.template.spec.containers[zookeeper].resources.limits.memory: "
+        "overlay 512Mi, chart 640Mi",
+        "parity: 1 difference(s) between the chart and the overlays",
+    ]
 
 
 def test_an_unknown_environment_is_a_clean_error():

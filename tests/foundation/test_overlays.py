@@ -68,11 +68,13 @@ def test_anti_affinity_is_required_only_in_production(overlay):
 
 def test_openshift_pins_no_uid_gid_or_fsgroup_anywhere(overlay):
     env, docs = overlay
-    pinned = [path for doc in docs for path, key, _ in walk(doc) if key in ("runAsUser", "runAsGroup", "fsGroup")]
+    pinned = sorted((path, value) for doc in docs for path, key, value in walk(doc)
+                    if key in ("runAsUser", "runAsGroup", "fsGroup"))
     if env == "openshift":
         assert pinned == []
-    else:
-        assert pinned, "the other environments pin uid 1000 and fsGroup 1000"
+    else:  # the image's uid and the volumes' group, and nothing else (never 0)
+        pod = ".spec.template.spec.securityContext"
+        assert pinned == [(f"{pod}.fsGroup", 1000), (f"{pod}.runAsUser", 1000)]
 
 
 def test_every_environment_runs_non_root_without_privileges(overlay):
@@ -87,6 +89,23 @@ def test_every_environment_runs_non_root_without_privileges(overlay):
         assert context["capabilities"]["drop"] == ["ALL"]
 
 
+def pods_kept(pdb: dict, replicas: int) -> int:
+    """Members a PDB keeps through voluntary disruptions: minAvailable or replicas - maxUnavailable, each a count
+    or a percentage (rounded up, as the disruption controller does)."""
+    spec = pdb["spec"]
+    (field,) = [f for f in ("minAvailable", "maxUnavailable") if f in spec]
+    value = spec[field]
+    count = -(-replicas * int(value[:-1]) // 100) if isinstance(value, str) else value
+    return count if field == "minAvailable" else replicas - count
+
+
+@pytest.mark.parametrize(("spec", "replicas", "kept"), [
+    ({"maxUnavailable": 1}, 3, 2), ({"minAvailable": 2}, 3, 2), ({"maxUnavailable": "34%"}, 3, 1),
+    ({"minAvailable": "50%"}, 5, 3)])
+def test_pods_kept_reads_either_field(spec, replicas, kept):
+    assert pods_kept({"spec": spec}, replicas) == kept
+
+
 def test_pdb_selects_exactly_the_statefulset_pods_and_keeps_quorum(overlay):
     _, docs = overlay
     statefulset = one(docs, "StatefulSet")
@@ -95,7 +114,8 @@ def test_pdb_selects_exactly_the_statefulset_pods_and_keeps_quorum(overlay):
     assert pdb["spec"]["selector"] == statefulset["spec"]["selector"]
     assert selects(pdb["spec"]["selector"], statefulset["spec"]["template"]["metadata"]["labels"])
     replicas = statefulset["spec"]["replicas"]
-    assert 1 <= pdb["spec"]["maxUnavailable"] <= replicas - (replicas // 2 + 1)
+    quorum = replicas // 2 + 1
+    assert quorum <= pods_kept(pdb, replicas) <= replicas - 1  # a quorum survives, and a node drain can proceed
 
 
 def test_members_find_each_other_through_a_headless_service(overlay):
@@ -150,9 +170,19 @@ def test_production_keeps_the_transaction_log_on_its_own_volume():
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_kubectl_apply_k_prints_no_deprecation_warning(env):
+def test_kustomize_build_prints_no_deprecation_warning(env):
+    """`kubectl apply -k` runs this same kustomize build first and prints its warnings (no cluster is needed for
+    that part, and none is available here)."""
     result = run([kustomize.kubectl(), "kustomize", str(Profile("overlay", env).path)])
     assert result.stderr == ""
+
+
+def test_kustomize_build_does_warn_about_a_deprecated_field(tmp_path):
+    """The check above can fail: the same build prints a warning for the deprecated commonLabels."""
+    (tmp_path / "kustomization.yaml").write_text("resources: [cm.yaml]\ncommonLabels: {app: zk}\n")
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    result = run([kustomize.kubectl(), "kustomize", str(tmp_path)])
+    assert "commonLabels" in result.stderr and "deprecated" in result.stderr
 
 
 def test_volume_claim_templates_carry_no_labels_that_change_on_upgrade(overlay):

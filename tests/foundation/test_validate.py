@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tools import REPO_ROOT, schemas
+from tools.mutate import copy_repository
 
 PYTHON = sys.executable
 
@@ -43,6 +44,30 @@ def test_every_profile_validates_against_every_kubernetes_version(tmp_path):
     assert f"x {len(versions)} Kubernetes versions" in result.stdout
     assert {p.name for p in tmp_path.glob("overlay-*.yaml")} == {
         f"overlay-{env}.yaml" for env in ("minikube", "kind", "openshift", "production")}
+    summary = result.stdout.split("validate ran:\n", 1)[1].splitlines()
+    assert summary[0].startswith("  render: 9 profiles (overlay-minikube, ")
+    assert summary[1] == f"  kubeconform -strict: 9 files x {len(versions)} Kubernetes versions: 0 problems"
+    assert summary[2].startswith("  policy: 9 profiles, ") and summary[2].endswith(": 0 errors, 0 warnings")
+    assert summary[3] == "  parity: 4 environments compared (minikube, kind, openshift, production): 0 differences"
+
+
+@pytest.mark.parametrize(("module", "broken"), [
+    ("tools/policy/__init__.py", "from tools.policy.rules import RULES, RULES_BY_ID, Rule\n"),
+    ("tools/parity.py", "from tools.profiles import ENVIRONMENTS, Profile, select\n"),
+])
+def test_a_check_whose_module_cannot_load_is_an_error_naming_it(tmp_path, module, broken):
+    """validate never skips a check: an import that fails (here, a name a refactor removed) fails the run."""
+    copy = copy_repository(REPO_ROOT, tmp_path / "repo")
+    text = (copy / module).read_text()
+    assert text.count(broken) == 1
+    (copy / module).write_text(text.replace(broken, broken.replace("import ", "import Gone, ")))
+    name = module.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".")
+    result = validate("overlay-kind", "chart-kind", "--kube-versions", "v1.25.0", "--build-dir", str(tmp_path / "b"),
+                      cwd=copy, env={"PYTHONPATH": str(copy)})
+    assert_clean_failure(result)
+    check = name.rsplit(".", 1)[-1]
+    assert f"error: cannot run the {check} check: importing {name} failed (ImportError: cannot import name 'Gone'" \
+        in result.stderr
 
 
 def test_the_tutorials_policy_v1beta1_pdb_is_refused_as_a_removed_api(tutorial_manifest):

@@ -11,7 +11,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from tests.policy.conftest import FIXTURES
 from tools.errors import UserError
 from tools.manifests import Manifest
-from tools.policy import check_manifests
+from tools.policy import RULES_BY_ID, check_manifests, has_errors
 
 
 def paths_of(node, prefix=()):
@@ -27,11 +27,22 @@ def load(name: str) -> list:
     return list(YAML().load_all((FIXTURES / f"{name}.yaml").read_text()))
 
 
-@pytest.mark.parametrize("fixture", ["production", "laptop", "openshift"])
+PROFILE_OF = {"production": "production", "laptop": "kind", "openshift": "openshift"}  # each passes as its own
+
+
+def guarded(doc, path) -> bool:
+    """A field whose loss some rule must report: any securityContext or resources, and the PDB's selector."""
+    return path[-1] in ("securityContext", "resources") or (doc.get("kind") == "PodDisruptionBudget"
+                                                              and tuple(path) == ("spec", "selector"))
+
+
+@pytest.mark.parametrize("fixture", list(PROFILE_OF))
 @pytest.mark.parametrize("wrong", ["text", ["a", 1], 7], ids=["string", "list", "number"])
 def test_wrong_types_never_crash_a_rule(fixture, wrong):
+    """Every mapping or list replaced by a wrong type: the rules still answer with located findings, and where the
+    replaced field is one they guard, with an error."""
     docs = load(fixture)
-    checked = 0
+    checked = errors_required = 0
     for doc_index, doc in enumerate(docs):
         for path in list(paths_of(doc)):
             mutated = load(fixture)
@@ -40,9 +51,14 @@ def test_wrong_types_never_crash_a_rule(fixture, wrong):
                 parent = parent[key]
             parent[path[-1]] = wrong
             manifests = [Manifest(d, Path(f"{fixture}.yaml"), i, 1) for i, d in enumerate(mutated)]
-            check_manifests(manifests, fixture, "production")  # findings, never an exception
+            findings = check_manifests(manifests, fixture, PROFILE_OF[fixture])  # findings, never an exception
+            for finding in findings:
+                assert finding.rule in RULES_BY_ID and finding.line >= 1 and finding.message, finding
+            if guarded(doc, path):
+                errors_required += 1
+                assert has_errors(findings), f"{fixture}: {'.'.join(map(str, path))} = {wrong!r} passed every rule"
             checked += 1
-    assert checked > 30
+    assert checked > 30 and errors_required >= 3
 
 
 def test_a_rule_tripping_over_input_is_a_user_error_naming_the_file(monkeypatch):

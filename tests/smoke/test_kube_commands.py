@@ -37,7 +37,6 @@ def test_deploy_with_kustomize_applies_the_overlay_into_the_namespace():
     ]  # fmt: skip
 
 
-@pytest.mark.skipif(not (REPO_ROOT / "chart" / "ci" / "minikube-values.yaml").exists(), reason="chart not written yet")
 def test_deploy_with_helm_installs_the_chart_with_the_environments_ci_values():
     assert target("helm", "minikube").apply_command() == [
         "helm", "upgrade", "--install", "zookeeper", str(REPO_ROOT / "chart"),
@@ -150,8 +149,6 @@ def closed_port() -> int:
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 @pytest.mark.parametrize("via", ["kustomize", "helm"])
 def test_an_unreachable_cluster_is_one_clear_line_and_a_non_zero_exit(tmp_path, via):
-    if via == "helm" and not (REPO_ROOT / "chart" / "ci" / "minikube-values.yaml").exists():
-        pytest.skip("chart not written yet")
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
         yaml.safe_dump({
