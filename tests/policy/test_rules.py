@@ -69,6 +69,14 @@ spec:
       ports:
         - port: server
 """
+
+
+def network_policy_case(rule: str, old: str, new: str, path: str, line: str) -> Case:
+    """The production fixture plus a NetworkPolicy with one edit."""
+    return Case(rule, "production", "production", CLIENT_SELECTOR,
+                CLIENT_SELECTOR + NETWORK_POLICY.replace(old, new), "NetworkPolicy/zk", path, line)
+
+
 PDB_SELECTOR = "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: zk\n      role: ensemble\n"
 CASES = [
     # non-root
@@ -201,18 +209,13 @@ CASES = [
     Case("ZK-SVC-003", "production", "production", "", "", STS, "metadata.name", "  name: zk",
          after="kind: StatefulSet", source="overlay"),  # the README promises Service zookeeper to overlay users
     # NetworkPolicy
-    Case("ZK-NET-001", "production", "production", CLIENT_SELECTOR,
-         CLIENT_SELECTOR + NETWORK_POLICY.replace("      app: zk\n", "      app: zoo\n"), "NetworkPolicy/zk",
-         "spec.podSelector", "  podSelector:"),
-    Case("ZK-NET-002", "production", "production", CLIENT_SELECTOR,
-         CLIENT_SELECTOR + NETWORK_POLICY.replace("- port: client", "- port: clients"), "NetworkPolicy/zk",
-         "spec.ingress[0].ports[0].port", "        - port: clients"),
-    Case("ZK-NET-002", "production", "production", CLIENT_SELECTOR,
-         CLIENT_SELECTOR + NETWORK_POLICY.replace("- port: 2888", "- port: 3888"), "NetworkPolicy/zk",
-         "spec.ingress[0].ports[1].port", "        - port: 3888"),
-    Case("ZK-NET-002", "production", "production", CLIENT_SELECTOR,
-         CLIENT_SELECTOR + NETWORK_POLICY.replace("- port: server", "- port: election"), "NetworkPolicy/zk",
-         "spec.egress[0].ports[0].port", "        - port: election"),
+    network_policy_case("ZK-NET-001", "      app: zk\n", "      app: zoo\n", "spec.podSelector", "  podSelector:"),
+    network_policy_case("ZK-NET-002", "- port: client", "- port: clients", "spec.ingress[0].ports[0].port",
+                        "        - port: clients"),
+    network_policy_case("ZK-NET-002", "- port: 2888", "- port: 3888", "spec.ingress[0].ports[1].port",
+                        "        - port: 3888"),
+    network_policy_case("ZK-NET-002", "- port: server", "- port: election", "spec.egress[0].ports[0].port",
+                        "        - port: election"),
     # resources
     Case("ZK-RES-005", "production", "production", "              cpu: 500m\n              memory: 2Gi\n",
          "              cpu: 500m\n              memory: 3Gi\n", STS, f"{ZK}.resources.requests.memory",

@@ -176,7 +176,8 @@ def _environment(root: Path) -> dict[str, str]:
 
 
 def validate_catchers(result: subprocess.CompletedProcess) -> list[str]:
-    """What validate reported: rule ids at error severity, parity, kubeconform, render, import."""
+    """What validate reported: rule ids at error severity, parity, kubeconform, values.schema.json (helm refused the
+    values), render (another rendering failure), import."""
     found = re.findall(r"^(ZK-[A-Z]+-[0-9]{3})\s+error\s", result.stdout, re.MULTILINE)
     for line in result.stderr.splitlines():
         if line.startswith("FAIL parity:"):
@@ -186,7 +187,8 @@ def validate_catchers(result: subprocess.CompletedProcess) -> list[str]:
         elif line.startswith("error: cannot run the ") and "importing tools." in line:
             found.append("import")
         elif re.match(r"error: \S+: rendering .* failed", line):
-            found.append("render")
+            schema = "values don't meet the specifications of the schema" in result.stderr
+            found.append("values.schema.json" if schema else "render")
     if result.returncode != 0 and not found:
         last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
         found.append(f"validate ({last})")
