@@ -98,3 +98,14 @@ def test_a_second_apply_after_an_immutable_change_fails_with_the_api_servers_wor
     finally:
         scenario.uncordon()
         target.teardown(keep_volumes=False)
+
+
+def test_ordered_ready_pod_management_is_caught_at_the_apply(cluster, tmp_path):
+    root = copy_repo(tmp_path)
+    statefulset = root / "base" / "statefulset.yaml"
+    statefulset.write_text(
+        statefulset.read_text().replace("podManagementPolicy: Parallel", "podManagementPolicy: OrderedReady")
+    )
+    report = scenario_report(cluster, "production", root)
+    assert report.failed_step.name == "apply-and-rollout"
+    assert "only 1 of 3 members created" in report.failed_step.detail

@@ -110,7 +110,10 @@ class KubeScenario(Scenario):
         return f"{len(result.stdout.splitlines())} objects accepted (server-side, strict field validation)"
 
     def apply_and_rollout(self) -> str:
+        """The apply and the rollout. On kwok nodes every node is held cordoned until all members exist: with
+        Parallel pod management all are created at once, while OrderedReady would wait forever for member 0."""
         start = time.monotonic()
+        held = self.cordon_all() if self.arrange_nodes else []
         result = run(self.kube.apply_command(), check=False, timeout=300)
         if result.code != 0:
             raise StepFailed(f"{self.apply_words()} failed: {result.stderr.strip()}")
@@ -118,9 +121,27 @@ class KubeScenario(Scenario):
         if len(names) != 1:
             raise StepFailed(f"expected one StatefulSet labelled {SELECTOR}, found {names}")
         self.kube.statefulset = names[0]
+        together = ""
+        if held:
+            created = self.wait_pods_created()
+            self.uncordon(held)
+            if created < self.kube.members:
+                raise StepFailed(
+                    f"only {created} of {self.kube.members} members created while none could be scheduled: "
+                    "the pods do not start together (podManagementPolicy Parallel is needed)"
+                )
+            together = f"; all {created} members created before any was scheduled (Parallel)"
         self.rollout_status()
         self.report.timings["apply_to_rollout"] = time.monotonic() - start
-        return f"{self.apply_words()}; rollout complete in {self.report.timings['apply_to_rollout']:.1f} s"
+        return f"{self.apply_words()}; rollout complete in {self.report.timings['apply_to_rollout']:.1f} s{together}"
+
+    def wait_pods_created(self, seconds: float = 10) -> int:
+        deadline = time.monotonic() + seconds
+        while True:
+            count = len(self.pods())
+            if count >= self.kube.members or time.monotonic() > deadline:
+                return count
+            time.sleep(0.5)
 
     def pods_running_pvcs_bound(self) -> str:
         pods = self.pods()
@@ -317,15 +338,27 @@ class KubeScenario(Scenario):
         """On kwok nodes only: one schedulable node for the laptop profiles (the rest cordoned)."""
         if not self.arrange_nodes or self.kube.env not in LAPTOP_ENVIRONMENTS:
             return
-        nodes = sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False))
-        for node in nodes[1:]:
+        self.cordon(self.node_names()[1:])
+
+    def node_names(self) -> list[str]:
+        return sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False))
+
+    def cordon(self, nodes: list[str]) -> list[str]:
+        """Cordon those of the nodes not cordoned yet; returns them."""
+        added = [node for node in nodes if node not in self.cordoned]
+        for node in added:
             self.check([*self.kube.kubectl._global(), "cordon", node], f"cordon {node}")
             self.cordoned.append(node)
+        return added
 
-    def uncordon(self) -> None:
-        for node in self.cordoned:
+    def cordon_all(self) -> list[str]:
+        return self.cordon(self.node_names())
+
+    def uncordon(self, nodes: list[str] | None = None) -> None:
+        """Uncordon the given nodes (default: every node the scenario cordoned)."""
+        for node in list(self.cordoned if nodes is None else nodes):
             run([*self.kube.kubectl._global(), "uncordon", node], check=False, timeout=KUBECTL_TIMEOUT)
-        self.cordoned = []
+            self.cordoned.remove(node)
 
     def cordoned_words(self) -> str:
         return f" ({', '.join(self.cordoned)} cordoned: a one-node cluster)" if self.cordoned else ""
@@ -339,10 +372,7 @@ class KubeScenario(Scenario):
             return ""
         placement = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in self.pods()}
         if self.kube.env != "production":
-            for node in sorted(n["metadata"]["name"] for n in self.get_json("nodes", namespaced=False)):
-                if node not in self.cordoned:
-                    self.check([*self.kube.kubectl._global(), "cordon", node], f"cordon {node}")
-                    self.cordoned.append(node)
+            self.cordon_all()
         node = placement[pod]
         if list(placement.values()).count(node) != 1:
             return ""
@@ -361,7 +391,8 @@ class KubeScenario(Scenario):
         )
         if result.code != 0:
             raise StepFailed(f"kubectl drain {node} failed: {result.stderr.strip()}")
-        self.cordoned.append(node)
+        if node not in self.cordoned:
+            self.cordoned.append(node)  # drain cordoned it
         return node
 
     def wait_pending(self, pod: str) -> str:
