@@ -126,8 +126,11 @@ class LocalCluster:
         try:
             info = self._start(binaries, nodes, zones, start)
         except BaseException:
-            self.progress("cluster: start failed; stopping what was started (logs kept in the error message's dir)")
             self._stop_processes()
+            self.progress(
+                f"cluster: start failed; stopped what had started; logs stay in {self.root / 'logs'} "
+                "until the next `up` or `down`"
+            )
             raise
         info.timings["up"] = round(time.monotonic() - start, 1)
         self._write_info(info)
