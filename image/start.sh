@@ -65,28 +65,46 @@ zk_parse_flags() {
   done
 }
 
+# Defaults apply only to settings that are unset: a setting given as an empty value (`ZOO_SERVERS=` in a ConfigMap,
+# `--servers=`) is an error in zk_validate, never silently the default (an empty ZOO_SERVERS would start standalone).
 zk_defaults() {
-  : "${ZOO_SERVERS:=1}"
-  : "${ZOO_DATA_DIR:=/var/lib/zookeeper/data}"
-  : "${ZOO_DATA_LOG_DIR:=}"
-  : "${ZOO_CONF_DIR:=$ZK_HOME/conf}"
-  : "${ZOO_CLIENT_PORT:=2181}"
-  : "${ZOO_SERVER_PORT:=2888}"
-  : "${ZOO_ELECTION_PORT:=3888}"
-  : "${ZOO_METRICS_PORT:=7000}"
-  : "${ZOO_TICK_TIME:=2000}"
-  : "${ZOO_INIT_LIMIT:=10}"
-  : "${ZOO_SYNC_LIMIT:=5}"
-  : "${ZOO_HEAP:=}"
-  : "${ZOO_MAX_CLIENT_CNXNS:=60}"
-  : "${ZOO_SNAP_RETAIN_COUNT:=3}"
-  : "${ZOO_PURGE_INTERVAL:=12}"
-  : "${ZOO_MAX_SESSION_TIMEOUT:=40000}"
-  : "${ZOO_MIN_SESSION_TIMEOUT:=4000}"
-  : "${ZOO_LOG_LEVEL:=INFO}"
-  : "${ZOO_4LW_COMMANDS_WHITELIST:=ruok,srvr,mntr,conf}"
-  : "${ZOO_JVM_FLAGS:=}"
+  : "${ZOO_SERVERS=1}"
+  : "${ZOO_DATA_DIR=/var/lib/zookeeper/data}"
+  : "${ZOO_DATA_LOG_DIR=}"
+  : "${ZOO_CONF_DIR=$ZK_HOME/conf}"
+  : "${ZOO_CLIENT_PORT=2181}"
+  : "${ZOO_SERVER_PORT=2888}"
+  : "${ZOO_ELECTION_PORT=3888}"
+  : "${ZOO_METRICS_PORT=7000}"
+  : "${ZOO_TICK_TIME=2000}"
+  : "${ZOO_INIT_LIMIT=10}"
+  : "${ZOO_SYNC_LIMIT=5}"
+  : "${ZOO_MAX_CLIENT_CNXNS=60}"
+  : "${ZOO_SNAP_RETAIN_COUNT=3}"
+  : "${ZOO_PURGE_INTERVAL=12}"
+  : "${ZOO_MAX_SESSION_TIMEOUT=40000}"
+  : "${ZOO_MIN_SESSION_TIMEOUT=4000}"
+  : "${ZOO_LOG_LEVEL=INFO}"
+  : "${ZOO_4LW_COMMANDS_WHITELIST=ruok,srvr,mntr,conf}"
+  : "${ZOO_JVM_FLAGS=}"
 }
+
+# Settings whose empty value is an error (unset, each has a default); ZOO_HEAP unset means "derived from the limit".
+ZK_NOT_EMPTY=(
+  ZOO_SERVERS ZOO_DATA_DIR ZOO_CONF_DIR ZOO_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT
+  ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_HEAP ZOO_MAX_CLIENT_CNXNS ZOO_SNAP_RETAIN_COUNT ZOO_PURGE_INTERVAL
+  ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT ZOO_LOG_LEVEL ZOO_4LW_COMMANDS_WHITELIST
+  ZOO_HEADLESS_SERVICE POD_NAMESPACE ZOO_CLUSTER_DOMAIN
+)
+
+# The four-letter words the image's own scripts send: ready_live.sh live (ruok), ready (srvr), metrics.sh (mntr).
+ZK_SCRIPT_WORDS=(ruok srvr mntr)
+
+# The heap's floor, and the headroom above it (metaspace, threads, direct buffers, GC) under a memory limit:
+# max(128Mi, 25% of the limit), the numbers of policy rule ZK-RES-004 (tools/policy/rules.py, headroom()).
+ZK_MIN_HEAP_MIB=64
+ZK_HEADROOM_MIN_MIB=128
+ZK_HEADROOM_PERCENT=25
 
 # zk_setting VAR: how a message names a setting, e.g. "--client_port/ZOO_CLIENT_PORT".
 zk_setting() {
@@ -100,41 +118,160 @@ zk_setting() {
   echo "$1"
 }
 
-# Report every bad setting, then exit 2 if there was one.
+# Report every bad setting (one line each), then exit 2 if there was one. Sets ZK_HEAP, the -Xmx start.sh gives.
 zk_validate() {
   local errors=() var
+  for var in "${ZK_NOT_EMPTY[@]}"; do
+    if [[ -v $var && -z ${!var} ]]; then
+      errors+=("$(zk_setting "$var") is empty; leave it unset for the default, or give a value")
+    fi
+  done
   for var in ZOO_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT; do
+    [[ -n ${!var} ]] || continue
     if ! [[ ${!var} =~ ^[0-9]+$ ]] || ((10#${!var} < 1 || 10#${!var} > 65535)); then
       errors+=("$(zk_setting "$var")='${!var}' is not a port number (1-65535)")
     fi
   done
   for var in ZOO_SERVERS ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT; do
-    [[ ${!var} =~ ^[1-9][0-9]*$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a positive integer")
+    [[ -z ${!var} || ${!var} =~ ^[1-9][0-9]{0,8}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a positive integer")
   done
   for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL; do
-    [[ ${!var} =~ ^[0-9]+$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a non-negative integer")
+    [[ -z ${!var} || ${!var} =~ ^[0-9]{1,9}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a non-negative integer")
   done
-  if ! [[ $ZOO_SNAP_RETAIN_COUNT =~ ^[0-9]+$ ]] || ((10#$ZOO_SNAP_RETAIN_COUNT < 3)); then
+  if [[ -n $ZOO_SNAP_RETAIN_COUNT ]] && { ! [[ $ZOO_SNAP_RETAIN_COUNT =~ ^[0-9]{1,9}$ ]] || ((10#$ZOO_SNAP_RETAIN_COUNT < 3)); }; then
     errors+=("$(zk_setting ZOO_SNAP_RETAIN_COUNT)='$ZOO_SNAP_RETAIN_COUNT' must be an integer >= 3 (ZooKeeper's minimum)")
   fi
-  if [[ -n $ZOO_HEAP && ! $ZOO_HEAP =~ ^[1-9][0-9]*[kKmMgG]$ ]]; then
-    errors+=("$(zk_setting ZOO_HEAP)='$ZOO_HEAP' is not a heap size like 256M or 1G (empty = derived from the memory limit)")
-  fi
-  [[ $ZOO_LOG_LEVEL =~ ^(TRACE|DEBUG|INFO|WARN|ERROR|OFF)$ ]] ||
+  [[ -z $ZOO_LOG_LEVEL || $ZOO_LOG_LEVEL =~ ^(TRACE|DEBUG|INFO|WARN|ERROR|OFF)$ ]] ||
     errors+=("$(zk_setting ZOO_LOG_LEVEL)='$ZOO_LOG_LEVEL' is not one of TRACE DEBUG INFO WARN ERROR OFF")
-  [[ $ZOO_DATA_DIR == /* ]] || errors+=("$(zk_setting ZOO_DATA_DIR)='$ZOO_DATA_DIR' is not an absolute path")
+  [[ -z $ZOO_DATA_DIR || $ZOO_DATA_DIR == /* ]] || errors+=("$(zk_setting ZOO_DATA_DIR)='$ZOO_DATA_DIR' is not an absolute path")
   [[ -z $ZOO_DATA_LOG_DIR || $ZOO_DATA_LOG_DIR == /* ]] ||
     errors+=("$(zk_setting ZOO_DATA_LOG_DIR)='$ZOO_DATA_LOG_DIR' is not an absolute path")
-  [[ $ZOO_CONF_DIR == /* ]] || errors+=("$(zk_setting ZOO_CONF_DIR)='$ZOO_CONF_DIR' is not an absolute path")
+  [[ -z $ZOO_CONF_DIR || $ZOO_CONF_DIR == /* ]] || errors+=("$(zk_setting ZOO_CONF_DIR)='$ZOO_CONF_DIR' is not an absolute path")
   if [[ ${errors[*]:-} == "" && $ZOO_MIN_SESSION_TIMEOUT -gt $ZOO_MAX_SESSION_TIMEOUT ]]; then
     errors+=("$(zk_setting ZOO_MIN_SESSION_TIMEOUT)=$ZOO_MIN_SESSION_TIMEOUT is above $(zk_setting ZOO_MAX_SESSION_TIMEOUT)=$ZOO_MAX_SESSION_TIMEOUT")
   fi
+  local line
+  while IFS= read -r line; do
+    [[ -z $line ]] || errors+=("$line")
+  done < <(zk_check_whitelist; zk_check_ports; zk_check_member)
+  zk_check_heap # sets ZK_HEAP; in this shell, so the value survives
+  errors+=("${ZK_HEAP_ERRORS[@]}")
   if ((${#errors[@]})); then
     for var in "${errors[@]}"; do
       echo "error: $var" >&2
     done
     exit 2
   fi
+}
+
+# zk_check_whitelist: a line if the 4lw whitelist lacks a word the image's probes or metrics.sh send.
+zk_check_whitelist() {
+  local -a words missing=()
+  local word
+  IFS=', ' read -r -a words <<<"$ZOO_4LW_COMMANDS_WHITELIST"
+  [[ -n $ZOO_4LW_COMMANDS_WHITELIST && " ${words[*]} " != *" * "* ]] || return 0
+  for word in "${ZK_SCRIPT_WORDS[@]}"; do
+    [[ " ${words[*]} " == *" $word "* ]] || missing+=("$word")
+  done
+  if ((${#missing[@]})); then
+    local IFS=,
+    echo "ZOO_4LW_COMMANDS_WHITELIST='$ZOO_4LW_COMMANDS_WHITELIST' lacks ${missing[*]}: liveness sends ruok, readiness" \
+      "srvr and metrics.sh mntr, so the member would fail its probes; add ${missing[*]} (or use *)"
+  fi
+}
+
+# zk_check_ports: a line for each port that repeats an earlier one (ZooKeeper would die binding it).
+zk_check_ports() {
+  local -A seen=()
+  local var
+  for var in ZOO_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT; do
+    [[ ${!var} =~ ^[0-9]+$ ]] || continue
+    if [[ -n ${seen[$((10#${!var}))]:-} ]]; then
+      echo "$(zk_setting "$var")=${!var} is also $(zk_setting "${seen[$((10#${!var}))]}"); the client, quorum," \
+        "election and metrics ports must all differ"
+    else
+      seen[$((10#${!var}))]=$var
+    fi
+  done
+}
+
+# zk_check_member: a line when ZOO_SERVERS > 1 and the hostname is not a member of that ensemble.
+zk_check_member() {
+  [[ $ZOO_SERVERS =~ ^[1-9][0-9]{0,8}$ ]] && ((ZOO_SERVERS > 1)) || return 0
+  local host myid
+  host=$(hostname)
+  myid=$(zk_myid "$host" 2>/dev/null) || {
+    echo "$(zk_setting ZOO_SERVERS)=$ZOO_SERVERS needs a StatefulSet hostname (<name>-<ordinal>) for myid, but the" \
+      "hostname is '$host'"
+    return 0
+  }
+  if ((myid > ZOO_SERVERS)); then
+    echo "$(zk_setting ZOO_SERVERS)=$ZOO_SERVERS, but this is member $myid (hostname $host): scale the StatefulSet" \
+      "and ZOO_SERVERS together"
+  fi
+}
+
+# zk_mib SIZE: a JVM size (512M, 1g, 65536k) in MiB, rounded down; empty if SIZE is not one (or absurdly long).
+zk_mib() {
+  [[ $1 =~ ^([1-9][0-9]{0,11})([kKmMgG])$ ]] || return 0
+  local n=$((10#${BASH_REMATCH[1]}))
+  case "${BASH_REMATCH[2]}" in
+    k | K) echo $((n / 1024)) ;;
+    m | M) echo "$n" ;;
+    g | G) echo $((n * 1024)) ;;
+  esac
+}
+
+# zk_max_heap_mib LIMIT_BYTES: the largest heap that leaves the headroom under the limit (ZK-RES-004's rule).
+zk_max_heap_mib() {
+  local mib=$(($1 / 1024 / 1024)) headroom
+  headroom=$((mib * ZK_HEADROOM_PERCENT / 100))
+  ((headroom >= ZK_HEADROOM_MIN_MIB)) || headroom=$ZK_HEADROOM_MIN_MIB
+  echo $((mib - headroom))
+}
+
+# zk_check_heap: set ZK_HEAP (explicit: the last -Xmx in ZOO_JVM_FLAGS, else ZOO_HEAP; else derived from the limit)
+# and ZK_HEAP_ERRORS: not a size, below the minimum, no headroom under the cgroup memory limit, above the machine's
+# memory when there is no limit.
+zk_check_heap() {
+  ZK_HEAP="" ZK_HEAP_ERRORS=()
+  local name="" value="" mib limit max flag
+  for flag in $ZOO_JVM_FLAGS; do
+    [[ $flag != -Xmx* ]] || { name="ZOO_JVM_FLAGS -Xmx" value=${flag#-Xmx}; }
+  done
+  if [[ -z $name && -n ${ZOO_HEAP:-} ]]; then
+    name="$(zk_setting ZOO_HEAP)=" value=$ZOO_HEAP
+  fi
+  [[ ! -v ZOO_HEAP || -n $ZOO_HEAP || -n $value ]] || return 0 # empty: reported as such
+  limit=$(zk_memory_limit)
+  if [[ -n $name ]]; then
+    mib=$(zk_mib "$value")
+    if [[ -z $mib ]]; then
+      ZK_HEAP_ERRORS+=("$name'$value' is not a heap size like 256M or 1G")
+      return 0
+    fi
+    ZK_HEAP=$value
+    if ((mib < ZK_MIN_HEAP_MIB)); then
+      ZK_HEAP_ERRORS+=("$name$value is below the ${ZK_MIN_HEAP_MIB}M minimum heap ZooKeeper needs")
+    elif [[ -n $limit ]] && ((mib > $(zk_max_heap_mib "$limit"))); then
+      ZK_HEAP_ERRORS+=("$name$value plus headroom (max(${ZK_HEADROOM_MIN_MIB}Mi, ${ZK_HEADROOM_PERCENT}% of the limit)) exceeds\
+ the container's memory limit of $((limit / 1024 / 1024))Mi: the member would be OOM-killed; give at most\
+ $(zk_max_heap_mib "$limit")M or raise the limit")
+    elif [[ -z $limit ]] && ((mib > $(zk_host_memory_mib))); then
+      ZK_HEAP_ERRORS+=("$name$value is more than this machine's memory ($(zk_host_memory_mib)Mi)")
+    fi
+    return 0
+  fi
+  ZK_HEAP=$(zk_heap_for_limit "$limit")
+  if (($(zk_mib "$ZK_HEAP") < ZK_MIN_HEAP_MIB)); then
+    ZK_HEAP_ERRORS+=("the container's memory limit of $((limit / 1024 / 1024))Mi leaves no ${ZK_MIN_HEAP_MIB}M heap after\
+ the headroom of ${ZK_HEADROOM_MIN_MIB}Mi; raise the limit to at least $((ZK_MIN_HEAP_MIB + ZK_HEADROOM_MIN_MIB))Mi")
+  fi
+}
+
+# zk_host_memory_mib: the machine's memory (MemTotal) in MiB.
+zk_host_memory_mib() {
+  awk '/^MemTotal:/ { printf "%d\n", $2 / 1024 }' /proc/meminfo
 }
 
 # zk_ordinal HOST: the StatefulSet ordinal at the end of HOST (zk-zookeeper-2 -> 2).
@@ -202,15 +339,17 @@ zk_memory_limit() {
   echo "$limit"
 }
 
-# zk_heap_for_limit BYTES: half the limit in MiB (the rest is metaspace, threads, buffers and page cache);
-# ZooKeeper's own default (1000M) when there is no limit.
+# zk_heap_for_limit BYTES: half the limit in MiB (the rest is metaspace, threads, buffers and page cache), at most
+# what leaves ZK-RES-004's headroom (small limits); ZooKeeper's own default (1000M) when there is no limit.
 zk_heap_for_limit() {
   if [[ -z ${1:-} ]]; then
     echo 1000M
     return
   fi
-  local mib=$(($1 / 1024 / 1024 / 2))
-  ((mib >= 32)) || mib=32
+  local mib=$(($1 / 1024 / 1024 / 2)) max
+  max=$(zk_max_heap_mib "$1")
+  ((mib <= max)) || mib=$max
+  ((mib >= 0)) || mib=0
   echo "${mib}M"
 }
 
@@ -266,21 +405,17 @@ main() {
   zk_defaults
   zk_validate
 
-  local host fqdn myid=0 sts headless namespace domain servers="" heap config
+  local host fqdn myid=0 sts headless namespace domain servers="" config
   host=$(hostname)
   fqdn=$(hostname -f 2>/dev/null || echo "$host")
-  if ((ZOO_SERVERS > 1)); then
-    myid=$(zk_myid "$host") || exit 2
+  if ((ZOO_SERVERS > 1)); then # zk_validate made sure the hostname has an ordinal within ZOO_SERVERS
+    myid=$(zk_myid "$host")
     sts=$(zk_statefulset "$host")
     headless=${ZOO_HEADLESS_SERVICE:-$(zk_fqdn_part "$fqdn" 2)}
     namespace=${POD_NAMESPACE:-$(zk_fqdn_part "$fqdn" 3)}
     domain=${ZOO_CLUSTER_DOMAIN:-$(zk_fqdn_part "$fqdn" 5)}
     servers=$(zk_server_list "$ZOO_SERVERS" "$sts" "${headless:-$sts-headless}" "${namespace:-default}" \
       "${domain:-cluster.local}" "$ZOO_SERVER_PORT" "$ZOO_ELECTION_PORT")
-    if ((myid > ZOO_SERVERS)); then
-      echo "error: this is member $myid (hostname $host) but ZOO_SERVERS=$ZOO_SERVERS" >&2
-      exit 2
-    fi
   fi
 
   mkdir -p "$ZOO_DATA_DIR" "$ZOO_CONF_DIR" ${ZOO_DATA_LOG_DIR:+"$ZOO_DATA_LOG_DIR"}
@@ -292,12 +427,11 @@ main() {
     echo "start.sh: using the mounted $config as it is" >&2
   fi
 
-  heap=${ZOO_HEAP:-$(zk_heap_for_limit "$(zk_memory_limit)")}
-  echo "start.sh: member ${myid} of ${ZOO_SERVERS} (0 = standalone), heap $heap${ZOO_HEAP:+ (given)}, config $config" >&2
+  echo "start.sh: member ${myid} of ${ZOO_SERVERS} (0 = standalone), heap $ZK_HEAP${ZOO_HEAP:+ (given)}, config $config" >&2
   local logback=$ZK_HOME/etc/logback.xml
   [[ ! -f $ZOO_CONF_DIR/logback.xml ]] || logback=$ZOO_CONF_DIR/logback.xml
   # shellcheck disable=SC2086 # ZOO_JVM_FLAGS is a list of flags
-  exec java -Xmx"$heap" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError $ZOO_JVM_FLAGS \
+  exec java -Xmx"$ZK_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError $ZOO_JVM_FLAGS \
     -Dlogback.configurationFile="$logback" -Dzookeeper.log.level="$ZOO_LOG_LEVEL" \
     -cp "$(zk_classpath)" org.apache.zookeeper.server.quorum.QuorumPeerMain "$config"
 }

@@ -126,7 +126,7 @@ class Ensemble:
     image: str = TAG
     prefix: str = field(default_factory=lambda: f"kzk-{os.getpid()}")
     size: int = 3
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str | None] = field(default_factory=dict)
     user: str | None = None
     read_only: bool = False
     memory: str | None = None
@@ -169,6 +169,7 @@ class Ensemble:
 
     def run_member(self, member: int) -> None:
         env = {**configmap_env(), "ZOO_SERVERS": str(self.size), "POD_NAMESPACE": self.namespace, **self.env}
+        env = {key: value for key, value in env.items() if value is not None}  # None: leave the setting unset
         self.engine.run(
             self.image,
             name=self.name(member),

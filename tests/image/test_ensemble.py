@@ -141,7 +141,7 @@ def standalone(engine: Engine, zk_image: str, request):
 
 
 def test_heap_is_derived_from_the_memory_limit_when_unset(standalone):
-    member = standalone(env={"ZOO_HEAP": ""}, memory="400m")
+    member = standalone(env={"ZOO_HEAP": None}, memory="400m")
     member.create()
     member.start_all()
     assert member.wait(member.serving, timeout=90), member.engine.logs(member.name(0))[-2000:]
@@ -166,3 +166,19 @@ def test_a_volume_written_by_uid_1000_serves_an_arbitrary_uid_later(standalone):
     read = first.engine.exec(first.name(0), [*cli, "get", "/owner"], timeout=60)
     assert read.stdout.strip().splitlines()[-1] == "uid-1000"
     assert first.engine.exec(first.name(0), [*cli, "create", "/second", "arbitrary"], timeout=60).code == 0
+
+
+def test_a_whitelist_without_ruok_is_refused_at_start_with_one_line(standalone):
+    """Liveness sends ruok: a whitelist without it would restart the member forever, so start.sh refuses it."""
+    member = standalone(env={"ZOO_4LW_COMMANDS_WHITELIST": "srvr,mntr,conf"}, user=ARBITRARY_USER, read_only=True)
+    member.create()
+    member.start_all()
+    name = member.name(0)
+    assert member.wait(lambda: member.engine.inspect(name, "{{.State.Status}}") == "exited", timeout=60)
+    assert member.engine.inspect(name, "{{.State.ExitCode}}") == "2"
+    logs = member.engine.cli("logs", name, timeout=60)
+    assert logs.stdout == ""
+    assert logs.stderr.splitlines() == [
+        "error: ZOO_4LW_COMMANDS_WHITELIST='srvr,mntr,conf' lacks ruok: liveness sends ruok, readiness srvr and "
+        "metrics.sh mntr, so the member would fail its probes; add ruok (or use *)"
+    ]

@@ -93,7 +93,8 @@ def test_headless_service_namespace_and_domain_come_from_the_fqdn(fqdn, parts):
 
 
 def settings_after(*flags: str, **env: str) -> dict[str, str]:
-    script = 'zk_parse_flags "$@"; zk_defaults; for v in ZOO_TICK_TIME ZOO_HEAP ZOO_DATA_DIR; do echo "$v=${!v}"; done'
+    script = 'zk_parse_flags "$@"; zk_defaults; for v in ZOO_TICK_TIME ZOO_HEAP ZOO_DATA_DIR; do '
+    script += 'echo "$v=${!v-unset}"; done'
     text = out(script, *flags, env=clean_env(**env))
     return dict(line.split("=", 1) for line in text.splitlines())
 
@@ -105,8 +106,8 @@ def test_flag_wins_over_environment_which_wins_over_default():
     assert settings_after("--tick_time", "3100", ZOO_TICK_TIME="2500")["ZOO_TICK_TIME"] == "3100"
 
 
-def test_unset_heap_stays_empty_so_it_is_derived():
-    assert settings_after()["ZOO_HEAP"] == ""
+def test_unset_heap_stays_unset_so_it_is_derived():
+    assert settings_after()["ZOO_HEAP"] == "unset"
     assert settings_after("--heap=300M", ZOO_HEAP="200M")["ZOO_HEAP"] == "300M"
 
 
@@ -137,8 +138,12 @@ def test_min_session_timeout_above_max_is_refused():
     assert "ZOO_MIN_SESSION_TIMEOUT=50000 is above" in result.stderr
 
 
-@pytest.mark.parametrize(("limit", "heap"), [("536870912", "256M"), ("1073741824", "512M"), ("", "1000M")])
-def test_heap_is_half_the_memory_limit(limit, heap):
+@pytest.mark.parametrize(
+    ("limit", "heap"),
+    [("536870912", "256M"), ("1073741824", "512M"), ("", "1000M"),
+     (str(256 << 20), "128M"), (str(200 << 20), "72M")],  # small limits: what the 128Mi headroom leaves
+)  # fmt: skip
+def test_heap_is_half_the_memory_limit_within_the_headroom(limit, heap):
     assert out('zk_heap_for_limit "$1"', limit) == heap
 
 
@@ -155,6 +160,160 @@ def test_memory_limit_is_read_from_cgroup_v2_and_v1(tmp_path):
     assert out("zk_memory_limit", env=clean_env(ZK_CGROUP_ROOT=str(v1.parent))) == "402653184"
     (v1 / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1's "no limit"
     assert out("zk_memory_limit", env=clean_env(ZK_CGROUP_ROOT=str(v1.parent))) == ""
+
+
+# -- zk_validate: every setting that would split, crash-loop or OOM the ensemble is refused before the JVM starts --
+MIB = 1024 * 1024
+NOT_EMPTY = [
+    "ZOO_SERVERS", "ZOO_DATA_DIR", "ZOO_CONF_DIR", "ZOO_CLIENT_PORT", "ZOO_SERVER_PORT", "ZOO_ELECTION_PORT",
+    "ZOO_METRICS_PORT", "ZOO_TICK_TIME", "ZOO_INIT_LIMIT", "ZOO_SYNC_LIMIT", "ZOO_HEAP", "ZOO_MAX_CLIENT_CNXNS",
+    "ZOO_SNAP_RETAIN_COUNT", "ZOO_PURGE_INTERVAL", "ZOO_MAX_SESSION_TIMEOUT", "ZOO_MIN_SESSION_TIMEOUT",
+    "ZOO_LOG_LEVEL", "ZOO_4LW_COMMANDS_WHITELIST", "ZOO_HEADLESS_SERVICE", "POD_NAMESPACE", "ZOO_CLUSTER_DOMAIN",
+]  # fmt: skip
+
+
+def cgroup(tmp_path: Path, version: int, limit_bytes: int | None) -> str:
+    """A fake cgroup root holding a memory limit the way cgroup v2 (memory.max) or v1 (memory/...) shows it."""
+    root = tmp_path / f"cgroup-v{version}"
+    value = str(limit_bytes) if limit_bytes is not None else ("max" if version == 2 else "9223372036854771712")
+    if version == 2:
+        root.mkdir(exist_ok=True)
+        (root / "memory.max").write_text(value + "\n")
+    else:
+        (root / "memory").mkdir(parents=True, exist_ok=True)
+        (root / "memory" / "memory.limit_in_bytes").write_text(value + "\n")
+    return str(root)
+
+
+def validate(*flags: str, cgroup_root: str = "/nonexistent", **env: str) -> subprocess.CompletedProcess[str]:
+    """zk_parse_flags + zk_defaults + zk_validate on the given settings; prints ZK_HEAP when they pass."""
+    script = 'zk_parse_flags "$@"; zk_defaults; zk_validate; echo "heap=$ZK_HEAP"'
+    return bash(script, *flags, env=clean_env(ZK_CGROUP_ROOT=cgroup_root, **env))
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("error: ") for line in lines), result.stderr  # one line per setting, nothing else
+    return lines
+
+
+@pytest.mark.parametrize("var", NOT_EMPTY)
+def test_an_empty_setting_is_an_error_not_its_default(var):
+    [line] = error_lines(validate(**{var: ""}))
+    assert f"{var} is empty" in line
+
+
+def test_an_empty_flag_is_an_error_naming_the_flag():
+    [line] = error_lines(validate("--servers=", "--client_port=2181"))
+    assert line == "error: --servers/ZOO_SERVERS is empty; leave it unset for the default, or give a value"
+
+
+def test_unset_settings_take_their_defaults_and_pass():
+    result = validate()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "heap=1000M"  # no memory limit: ZooKeeper's own default
+
+
+@pytest.mark.parametrize(
+    ("whitelist", "missing"),
+    [("srvr,mntr,conf", "ruok"), ("ruok,mntr", "srvr"), ("ruok,srvr", "mntr"), ("stat", "ruok,srvr,mntr"),
+     ("ruok srvr", "mntr"), ("ruok,srvr,mntr*", "mntr")],
+)  # fmt: skip
+def test_a_whitelist_without_the_probes_words_is_refused_naming_them(whitelist, missing):
+    [line] = error_lines(validate(ZOO_4LW_COMMANDS_WHITELIST=whitelist))
+    assert f"ZOO_4LW_COMMANDS_WHITELIST='{whitelist}' lacks {missing}:" in line
+
+
+@pytest.mark.parametrize("whitelist", ["*", "ruok,srvr,mntr", "mntr, srvr, ruok, conf", "stat,*"])
+def test_a_whitelist_with_the_probes_words_or_a_star_passes(whitelist):
+    result = validate(ZOO_4LW_COMMANDS_WHITELIST=whitelist)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [({"ZOO_METRICS_PORT": "2181"}, "--metrics_port/ZOO_METRICS_PORT=2181 is also --client_port/ZOO_CLIENT_PORT"),
+     ({"ZOO_ELECTION_PORT": "2888"}, "--election_port/ZOO_ELECTION_PORT=2888 is also --server_port/ZOO_SERVER_PORT"),
+     ({"ZOO_SERVER_PORT": "02181"}, "--server_port/ZOO_SERVER_PORT=02181 is also --client_port/ZOO_CLIENT_PORT")],
+)  # fmt: skip
+def test_two_equal_ports_are_refused(settings, expected):
+    [line] = error_lines(validate(**settings))
+    assert expected in line
+
+
+def test_three_equal_ports_give_a_line_for_each_repeat():
+    lines = error_lines(validate(ZOO_SERVER_PORT="2181", ZOO_METRICS_PORT="2181"))
+    assert len(lines) == 2
+    assert "ZOO_SERVER_PORT=2181 is also" in lines[0] and "ZOO_METRICS_PORT=2181 is also" in lines[1]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_heap_above_the_limit_less_headroom_is_refused_on_cgroup_v1_and_v2(version, tmp_path):
+    root = cgroup(tmp_path, version, 1024 * MIB)
+    [line] = error_lines(validate(cgroup_root=root, ZOO_HEAP="4G"))
+    assert line.startswith("error: --heap/ZOO_HEAP=4G plus headroom")
+    assert "memory limit of 1024Mi" in line and "at most 768M" in line
+    [line] = error_lines(validate(cgroup_root=root, ZOO_HEAP="769M"))
+    assert "at most 768M" in line
+    result = validate(cgroup_root=root, ZOO_HEAP="768M")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "heap=768M"
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_no_cgroup_limit_leaves_only_the_machines_memory(version, tmp_path):
+    root = cgroup(tmp_path, version, None)
+    assert validate(cgroup_root=root, ZOO_HEAP="4G").returncode == 0
+    [line] = error_lines(validate(cgroup_root=root, ZOO_HEAP="99999999G"))
+    assert "more than this machine's memory" in line
+
+
+@pytest.mark.parametrize(("heap", "ok"), [("64k", False), ("63M", False), ("65535k", False), ("64M", True),
+                                          ("65536k", True), ("1g", True)])  # fmt: skip
+def test_the_heap_has_a_64m_floor(heap, ok):
+    result = validate(ZOO_HEAP=heap)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    else:
+        [line] = error_lines(result)
+        assert f"--heap/ZOO_HEAP={heap} is below the 64M minimum" in line
+
+
+def test_an_xmx_in_the_jvm_flags_is_the_heap_that_is_checked(tmp_path):
+    root = cgroup(tmp_path, 2, 512 * MIB)
+    [line] = error_lines(validate(cgroup_root=root, ZOO_HEAP="256M", ZOO_JVM_FLAGS="-XX:+UseG1GC -Xmx1G"))
+    assert line.startswith("error: ZOO_JVM_FLAGS -Xmx1G plus headroom")
+    result = validate(cgroup_root=root, ZOO_HEAP="256M", ZOO_JVM_FLAGS="-Xmx300M")
+    assert result.stdout.strip() == "heap=300M"
+
+
+def test_a_derived_heap_that_would_fall_below_the_floor_is_refused(tmp_path):
+    [line] = error_lines(validate(cgroup_root=cgroup(tmp_path, 1, 160 * MIB)))
+    assert "memory limit of 160Mi leaves no 64M heap" in line and "at least 192Mi" in line
+    result = validate(cgroup_root=cgroup(tmp_path, 2, 192 * MIB))
+    assert result.stdout.strip() == "heap=64M"
+
+
+@pytest.mark.parametrize("limit_mib", [192, 256, 300, 512, 1024, 2048, 8192])
+def test_the_heap_ceiling_is_policy_zk_res_004s(limit_mib):
+    """start.sh's shell arithmetic and the policy rule's headroom() give the same largest heap for a limit."""
+    from tools.policy.rules import headroom
+
+    limit = limit_mib * MIB
+    assert int(out('zk_max_heap_mib "$1"', str(limit))) == int((limit - headroom(limit)) // MIB)
+
+
+def test_every_bad_setting_gets_its_own_line_before_the_exit(tmp_path):
+    result = validate(
+        "--servers=", cgroup_root=cgroup(tmp_path, 2, 1024 * MIB), ZOO_CLIENT_PORT="", ZOO_METRICS_PORT="2888",
+        ZOO_4LW_COMMANDS_WHITELIST="srvr,mntr", ZOO_HEAP="4G", ZOO_TICK_TIME="x",
+    )  # fmt: skip
+    lines = error_lines(result)
+    assert len(lines) == 6, lines
+    for named in ("ZOO_SERVERS is empty", "ZOO_CLIENT_PORT is empty", "ZOO_METRICS_PORT=2888 is also",
+                  "lacks ruok", "ZOO_HEAP=4G plus headroom", "ZOO_TICK_TIME='x'"):  # fmt: skip
+        assert sum(named in line for line in lines) == 1, (named, lines)
 
 
 # -- start.sh end to end, with `hostname` answering like a pod and `java` recording its command line ---------------
@@ -232,7 +391,7 @@ def test_heap_is_derived_from_the_memory_limit_when_unset(pod):
     cgroup = tmp / "no-cgroup"
     cgroup.mkdir()
     (cgroup / "memory.max").write_text(str(512 * 1024 * 1024))
-    assert start(ZOO_HEAP="").returncode == 0
+    assert start().returncode == 0
     assert "-Xmx256M" in (tmp / "java-args").read_text().splitlines()
 
 
@@ -256,6 +415,18 @@ def test_a_volume_of_another_member_is_refused(pod):
     result = start("--servers=3")
     assert result.returncode != 0
     assert "myid says 1" in result.stderr
+
+
+def test_an_empty_zoo_servers_writes_nothing_and_starts_nothing(pod):
+    start, tmp = pod
+    result = start(ZOO_SERVERS="")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: --servers/ZOO_SERVERS is empty; leave it unset for the default, or give a value"
+    ]
+    assert not (tmp / "data" / "myid").exists()
+    assert not (tmp / "conf" / "zoo.cfg").exists()
+    assert not (tmp / "java-args").exists()
 
 
 def test_member_beyond_the_ensemble_size_is_refused(pod):
