@@ -30,7 +30,7 @@ LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO / "build" / "image-context"
 TAG = "kube-zookeeper:3.9.5-1"
 CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh"]
-CONTEXT_FILES += ["logback.xml", "logback-cli.xml"]
+CONTEXT_FILES += ["logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
 
 
 def fetch_jars(dest: Path) -> list[Path]:

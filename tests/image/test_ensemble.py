@@ -107,6 +107,20 @@ def test_explicit_heap_is_what_the_jvm_runs_with(ensemble):
     assert prometheus_metric(ensemble.engine, name, 'jvm_memory_bytes_max{area="heap",}') == 256 * 1024 * 1024
 
 
+def test_probes_over_loopback_leave_no_info_line_but_other_addresses_still_log(ensemble):
+    """The probes and metrics.sh (127.0.0.1) are silent at INFO; the same word from another member's address logs."""
+    engine, name = ensemble.engine, ensemble.name(0)
+    for command in (["ready_live.sh", "2181", "live"], ["ready_live.sh", "2181", "ready"], ["metrics.sh", "2181"]):
+        assert engine.exec(name, command).code == 0
+    peer = ensemble.ip(1)
+    script = f'exec 3<>/dev/tcp/{ensemble.ip(0)}/2181 && printf srvr >&3 && cat <&3'
+    assert "Mode: " in engine.exec(ensemble.name(1), ["bash", "-c", script]).stdout
+    assert ensemble.wait(lambda: f"Processing srvr command from /{peer}:" in engine.logs(name), timeout=10)
+    logs = engine.logs(name)
+    assert "Processing ruok command from /127.0.0.1" not in logs
+    assert "command from /127.0.0.1" not in logs
+
+
 def test_a_member_cut_off_from_the_quorum_is_live_but_not_ready_until_it_rejoins(ensemble):
     engine = ensemble.engine
     for member in (1, 2):
@@ -182,3 +196,12 @@ def test_a_whitelist_without_ruok_is_refused_at_start_with_one_line(standalone):
         "error: ZOO_4LW_COMMANDS_WHITELIST='srvr,mntr,conf' lacks ruok: liveness sends ruok, readiness srvr and "
         "metrics.sh mntr, so the member would fail its probes; add ruok (or use *)"
     ]
+
+
+def test_at_debug_the_probes_lines_are_logged_again(standalone):
+    member = standalone(env={"ZOO_LOG_LEVEL": "DEBUG", "ZOO_HEAP": "128M"})
+    member.create()
+    member.start_all()
+    assert member.wait(member.serving, timeout=90), member.engine.logs(member.name(0))[-2000:]
+    assert member.probe(0, "live")
+    assert member.wait(lambda: "Processing ruok command from /127.0.0.1:" in member.engine.logs(member.name(0)), 10)
