@@ -383,6 +383,21 @@ zk_write_config() {
   mv -f "$file.tmp" "$file"
 }
 
+# The image's class-data-sharing archive of what a member loads from start to quorum (image/cds-train.sh writes
+# it at build time); the JVM maps it instead of loading and verifying those classes one by one.
+ZK_CDS_ARCHIVE=$ZK_HOME/lib/server.jsa
+
+# zk_server_command CONFIG: the member's JVM command line (heap ZK_HEAP) in the array ZK_COMMAND.
+zk_server_command() {
+  local logback=$ZK_HOME/etc/logback.xml cds=()
+  [[ ! -f $ZOO_CONF_DIR/logback.xml ]] || logback=$ZOO_CONF_DIR/logback.xml
+  [[ ! -f $ZK_CDS_ARCHIVE ]] || cds=(-XX:SharedArchiveFile="$ZK_CDS_ARCHIVE")
+  # shellcheck disable=SC2206 # ZOO_JVM_FLAGS is a list of flags
+  ZK_COMMAND=(java -Xmx"$ZK_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError "${cds[@]}" $ZOO_JVM_FLAGS
+    -Dlogback.configurationFile="$logback" -Dzookeeper.log.level="$ZOO_LOG_LEVEL"
+    -cp "$(zk_classpath)" org.apache.zookeeper.server.quorum.QuorumPeerMain "$1")
+}
+
 zk_write_myid() {
   local dir=$1 myid=$2 current
   if [[ -L $dir/myid ]]; then
@@ -428,12 +443,8 @@ main() {
   fi
 
   echo "start.sh: member ${myid} of ${ZOO_SERVERS} (0 = standalone), heap $ZK_HEAP${ZOO_HEAP:+ (given)}, config $config" >&2
-  local logback=$ZK_HOME/etc/logback.xml
-  [[ ! -f $ZOO_CONF_DIR/logback.xml ]] || logback=$ZOO_CONF_DIR/logback.xml
-  # shellcheck disable=SC2086 # ZOO_JVM_FLAGS is a list of flags
-  exec java -Xmx"$ZK_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError $ZOO_JVM_FLAGS \
-    -Dlogback.configurationFile="$logback" -Dzookeeper.log.level="$ZOO_LOG_LEVEL" \
-    -cp "$(zk_classpath)" org.apache.zookeeper.server.quorum.QuorumPeerMain "$config"
+  zk_server_command "$config"
+  exec "${ZK_COMMAND[@]}"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

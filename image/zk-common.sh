@@ -3,9 +3,11 @@
 
 ZK_HOME="${ZK_HOME:-/opt/zookeeper}"
 
-# The JVM classpath: every jar the image ships.
+# The JVM classpath: every jar the image ships, listed in a fixed (sorted) order, as the CDS archive requires.
 zk_classpath() {
-  printf '%s/lib/*' "$ZK_HOME"
+  local jars=("$ZK_HOME"/lib/*.jar)
+  local IFS=:
+  printf '%s' "${jars[*]}"
 }
 
 # zk_4lw PORT WORD: send a four-letter word to 127.0.0.1:PORT, print the reply.

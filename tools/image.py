@@ -29,7 +29,7 @@ IMAGE_DIR = REPO / "image"
 LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO / "build" / "image-context"
 TAG = "kube-zookeeper:3.9.5-1"
-CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh"]
+CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh", "cds-train.sh"]
 CONTEXT_FILES += ["logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
 
 

@@ -107,6 +107,12 @@ def test_explicit_heap_is_what_the_jvm_runs_with(ensemble):
     assert prometheus_metric(ensemble.engine, name, 'jvm_memory_bytes_max{area="heap",}') == 256 * 1024 * 1024
 
 
+def test_the_jvm_maps_the_jdks_and_the_images_class_data_archives(ensemble):
+    maps = ensemble.engine.exec(ensemble.name(2), ["cat", "/proc/1/maps"]).stdout
+    assert "/opt/java/lib/server/classes.jsa" in maps
+    assert "/opt/zookeeper/lib/server.jsa" in maps
+
+
 def test_probes_over_loopback_leave_no_info_line_but_other_addresses_still_log(ensemble):
     """The probes and metrics.sh (127.0.0.1) are silent at INFO; the same word from another member's address logs."""
     engine, name = ensemble.engine, ensemble.name(0)
