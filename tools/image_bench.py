@@ -145,9 +145,9 @@ def bench_start(engine: Engine, tag: str = image.TAG) -> list[tuple[str, str]]:
     return rows + [(f"  {last}", f"{median[last]:.2f} s")]
 
 
-def bench_ensemble(engine: Engine) -> list[tuple[str, str]]:
+def bench_ensemble(engine: Engine, tag: str = image.TAG) -> list[tuple[str, str]]:
     ensemble = image.Ensemble(
-        engine, prefix=f"kzk-bench-{os.getpid()}", env={"ZOO_HEAP": KIND_HEAP}, memory=KIND_MEMORY_LIMIT
+        engine, tag, prefix=f"kzk-bench-{os.getpid()}", env={"ZOO_HEAP": KIND_HEAP}, memory=KIND_MEMORY_LIMIT
     )
     try:
         ensemble.create()
