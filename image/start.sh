@@ -235,8 +235,9 @@ zk_max_heap_mib() {
 # memory when there is no limit.
 zk_check_heap() {
   ZK_HEAP="" ZK_HEAP_ERRORS=()
-  local name="" value="" mib limit max flag
-  for flag in $ZOO_JVM_FLAGS; do
+  local name="" value="" mib limit flag flags=()
+  read -r -a flags <<<"$ZOO_JVM_FLAGS"
+  for flag in "${flags[@]}"; do
     [[ $flag != -Xmx* ]] || { name="ZOO_JVM_FLAGS -Xmx" value=${flag#-Xmx}; }
   done
   if [[ -z $name && -n ${ZOO_HEAP:-} ]]; then
@@ -263,7 +264,7 @@ zk_check_heap() {
     return 0
   fi
   ZK_HEAP=$(zk_heap_for_limit "$limit")
-  if (($(zk_mib "$ZK_HEAP") < ZK_MIN_HEAP_MIB)); then
+  if ((${ZK_HEAP%M} < ZK_MIN_HEAP_MIB)); then
     ZK_HEAP_ERRORS+=("the container's memory limit of $((limit / 1024 / 1024))Mi leaves no ${ZK_MIN_HEAP_MIB}M heap after\
  the headroom of ${ZK_HEADROOM_MIN_MIB}Mi; raise the limit to at least $((ZK_MIN_HEAP_MIB + ZK_HEADROOM_MIN_MIB))Mi")
   fi

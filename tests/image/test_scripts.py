@@ -288,9 +288,13 @@ def test_an_xmx_in_the_jvm_flags_is_the_heap_that_is_checked(tmp_path):
     assert result.stdout.strip() == "heap=300M"
 
 
-def test_a_derived_heap_that_would_fall_below_the_floor_is_refused(tmp_path):
-    [line] = error_lines(validate(cgroup_root=cgroup(tmp_path, 1, 160 * MIB)))
-    assert "memory limit of 160Mi leaves no 64M heap" in line and "at least 192Mi" in line
+@pytest.mark.parametrize("limit_mib", [160, 100, 64])
+def test_a_derived_heap_that_would_fall_below_the_floor_is_refused(limit_mib, tmp_path):
+    [line] = error_lines(validate(cgroup_root=cgroup(tmp_path, 1, limit_mib * MIB)))
+    assert f"memory limit of {limit_mib}Mi leaves no 64M heap" in line and "at least 192Mi" in line
+
+
+def test_the_smallest_limit_with_a_derived_heap_is_192mi(tmp_path):
     result = validate(cgroup_root=cgroup(tmp_path, 2, 192 * MIB))
     assert result.stdout.strip() == "heap=64M"
 
