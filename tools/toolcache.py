@@ -1,4 +1,4 @@
-"""Pinned kubeconform and helm: used from PATH when the version matches, else `go install`ed into a cache."""
+"""Pinned kubeconform, helm and promtool: used from PATH when the version matches, else `go install`ed into a cache."""
 
 from __future__ import annotations
 
@@ -26,20 +26,27 @@ def cache_dir() -> Path:
 _TOOLS = {
     "kubeconform": (versions.KUBECONFORM_MODULE, versions.KUBECONFORM_VERSION, ["-v"]),
     "helm": (versions.HELM_MODULE, versions.HELM_VERSION, ["version", "--template", "{{.Version}}"]),
+    "promtool": (versions.PROMTOOL_MODULE, versions.PROMTOOL_VERSION, ["--version"]),
 }
+
+
+def _release_of(version: str) -> str:
+    """The version a release binary prints: Prometheus's Go module v0.316.0 is its release 3.16.0."""
+    match = re.fullmatch(r"v0\.(\d)(\d\d)\.(\d+)", version)
+    return f"v{match.group(1)}.{int(match.group(2))}.{match.group(3)}" if match else version
 
 
 def _version_of(binary: str, args: list[str]) -> str:
     result = run([binary, *args], check=False, timeout=30)
-    match = re.search(r"v\d+\.\d+\.\d+", result.stdout + result.stderr)
-    return match.group(0) if match else ""
+    match = re.search(r"v?\d+\.\d+\.\d+", result.stdout + result.stderr)
+    return ("v" + match.group(0).lstrip("v")) if match else ""
 
 
 def ensure(name: str) -> str:
     """Path of the pinned `name` binary, installing it once with `go install` if needed."""
     module, version, version_args = _TOOLS[name]
     on_path = shutil.which(name)
-    if on_path and _version_of(on_path, version_args) == version:
+    if on_path and _version_of(on_path, version_args) in (version, _release_of(version)):
         return on_path
     target_dir = cache_dir() / "bin" / f"{name}-{version}"
     binary = target_dir / name

@@ -4,6 +4,13 @@ KUBECONFORM_MODULE = "github.com/yannh/kubeconform/cmd/kubeconform"
 KUBECONFORM_VERSION = "v0.7.0"
 HELM_MODULE = "helm.sh/helm/v3/cmd/helm"
 HELM_VERSION = "v3.19.0"
+# Prometheus tags its Go module v0.X.Y for release 3.X.Y (v0.316.0 is Prometheus 3.16.0).
+PROMTOOL_MODULE = "github.com/prometheus/prometheus/cmd/promtool"
+PROMTOOL_VERSION = "v0.316.0"
+# The prometheus-operator Go module ships its CRDs (example/prometheus-operator-crd/); Sum is go.sum's hash of it.
+PROMETHEUS_OPERATOR_MODULE = "github.com/prometheus-operator/prometheus-operator"
+PROMETHEUS_OPERATOR_VERSION = "v0.94.0"
+PROMETHEUS_OPERATOR_SUM = "h1:VxMKzqr8Xqw5/QInNT7a3B5XInPnHqE7SD2UIdwKpRM="
 
 # Kubernetes minor versions validated against: 1.25 up to the newest the kubernetes-validate package ships.
 KUBERNETES_MIN_MINOR = 25
