@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools import schemas, toolcache
+from tools.monitoring import crds
 from tools.run import CommandError, run
 
 
@@ -37,6 +38,7 @@ def validate(files: list[Path], kube_version: str, binary: str | None = None) ->
         binary or kubeconform(), "-strict", "-output", "json", "-verbose",
         "-kubernetes-version", kube_version.lstrip("v"),
         "-schema-location", schemas.location_template(),
+        "-schema-location", crds.location_template(),
         *map(str, files),
     ]
     result = run(cmd, check=False, timeout=300)

@@ -4,6 +4,8 @@ The package ships per-version schemas whose `$ref`s point at a shared `/api/_def
 kubeconform needs standalone files, so each kind's schema gets the definitions it uses copied into its own `$defs`.
 Only the kinds that appear in the manifests are built; a kind the package lacks for a version (a removed API such as
 policy/v1beta1 PodDisruptionBudget on 1.25+) gets no file, which kubeconform reports as a missing schema.
+Kinds of the prometheus-operator's group (ServiceMonitor, PodMonitor, PrometheusRule) get their schemas from its
+CRDs instead (tools.monitoring.crds), the same for every Kubernetes version.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from tools import versions
+from tools.monitoring import crds
 from tools.toolcache import cache_dir
 
 _PACKAGE = "kubernetes-validate"
@@ -80,6 +83,8 @@ def _standalone(version: str, source: Path) -> str:
 
 def ensure(kinds: set[tuple[str, str]], kube_versions: list[str]) -> Path:
     """Build the standalone strict schemas of these (apiVersion, kind) pairs for these versions; return the root."""
+    if any(api_version.startswith(crds.GROUP + "/") for api_version, _ in kinds):
+        crds.ensure_schemas()
     root = schema_root()
     for version in kube_versions:
         target_dir = root / f"{version}-standalone-strict"
