@@ -2,7 +2,8 @@
 (overlay-<env>), once what legitimately differs between Helm and Kustomize is normalised away:
 
 - names: the chart's `<release>-zookeeper` prefix becomes the overlay's `zookeeper` (the two StatefulSets name the
-  prefixes), and Kustomize's ConfigMap/Secret hash suffix is dropped, wherever such a name is referenced;
+  prefixes), and Kustomize's ConfigMap/Secret hash suffix is dropped, wherever such a name is referenced, and inside
+  PrometheusRule expressions (the members' claim names, `datadir-<prefix>-N`);
 - labels: helm.sh/chart is dropped; app.kubernetes.io/instance (release name vs `zookeeper`) and
   app.kubernetes.io/managed-by (Helm vs kustomize) are compared as present-or-absent, not by value;
 - annotations: checksum/config (Helm rolls pods with it; Kustomize with the hash suffix) and Kustomize's own
@@ -134,6 +135,14 @@ def _normalise_annotations(annotations: dict) -> dict:
             if k not in DROPPED_ANNOTATIONS and not k.startswith(DROPPED_ANNOTATION_PREFIXES)}
 
 
+def _rename_in_rule_exprs(doc: dict, own_prefix: str, common_prefix: str) -> None:
+    """`-<own_prefix>-` becomes `-<common_prefix>-` in every rule's expr (claim names such as datadir-zk-zookeeper-0)."""
+    for group in (doc.get("spec") or {}).get("groups") or []:
+        for rule in group.get("rules") or []:
+            if isinstance(rule.get("expr"), str):
+                rule["expr"] = rule["expr"].replace(f"-{own_prefix}-", f"-{common_prefix}-")
+
+
 def normalised_objects(path: Path, common_prefix: str | None = None) -> tuple[dict[str, dict], str | None]:
     """The objects of a rendered file keyed by Kind/normalised-name, and the file's StatefulSet name (its prefix).
 
@@ -146,6 +155,8 @@ def normalised_objects(path: Path, common_prefix: str | None = None) -> tuple[di
     objects: dict[str, dict] = {}
     for doc in docs:
         doc = _normalise(doc, renames)
+        if doc.get("kind") == "PrometheusRule" and own_prefix and common_prefix:
+            _rename_in_rule_exprs(doc, own_prefix, common_prefix)
         ref = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name', '(unnamed)')}"
         if ref in objects:
             raise UserError(f"{path}: {ref} appears twice (after normalising names)")

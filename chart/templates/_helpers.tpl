@@ -137,3 +137,17 @@ Checks the schema cannot express; a failure stops `helm template` and `helm inst
 {{- fail "persistence.dataLog.size is required when persistence.dataLog.enabled is true" }}
 {{- end }}
 {{- end }}
+
+{{/*
+The labels of the metrics Service, ServiceMonitor, rules and dashboard: the release's, with component metrics.
+*/}}
+{{- define "zookeeper.metricsSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "zookeeper.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: metrics
+{{- end }}
+
+{{- define "zookeeper.metricsLabels" -}}
+{{ include "zookeeper.metricsSelectorLabels" . }}
+{{ include "zookeeper.commonLabels" . }}
+{{- end }}
