@@ -77,6 +77,9 @@ def network_policy_case(rule: str, old: str, new: str, path: str, line: str) -> 
                 CLIENT_SELECTOR + NETWORK_POLICY.replace(old, new), "NetworkPolicy/zk", path, line)
 
 
+NP_KIND = "kind: NetworkPolicy"
+NP = "NetworkPolicy/zk-members"
+CLIENT_PEERS = "      from:\n        - podSelector:\n            matchLabels:\n              app: kafka\n"
 PDB_SELECTOR = "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: zk\n      role: ensemble\n"
 CASES = [
     # non-root
@@ -212,8 +215,8 @@ CASES = [
     network_policy_case("ZK-NET-001", "      app: zk\n", "      app: zoo\n", "spec.podSelector", "  podSelector:"),
     network_policy_case("ZK-NET-002", "- port: client", "- port: clients", "spec.ingress[0].ports[0].port",
                         "        - port: clients"),
-    network_policy_case("ZK-NET-002", "- port: 2888", "- port: 3888", "spec.ingress[0].ports[1].port",
-                        "        - port: 3888"),
+    network_policy_case("ZK-NET-002", "- port: 2888", "- port: 4888", "spec.ingress[0].ports[1].port",
+                        "        - port: 4888"),
     network_policy_case("ZK-NET-002", "- port: server", "- port: election", "spec.egress[0].ports[0].port",
                         "        - port: election"),
     # resources
@@ -254,6 +257,21 @@ CASES = [
     Case("ZK-PRB-003", "openshift", "openshift", "4lw.commands.whitelist=*", "4lw.commands.whitelist=ruok, srvr",
          STS, f"{ZK}.readinessProbe.exec.command",
          '              command: [sh, -c, "ready_live.sh 2181 ready && metrics.sh 2181 >/dev/null"]'),
+    # network policy
+    Case("ZK-NET-003", "production", "production", "kind: NetworkPolicy\n", "kind: Ingress\n", STS,
+         "spec.template.metadata.labels", "      labels:", after="kind: StatefulSet"),
+    Case("ZK-NET-004", "production", "production", "        - port: 3888\n", "        - port: 3889\n", NP,
+         "spec.ingress", "  ingress:", after=NP_KIND),
+    Case("ZK-NET-004", "production", "default", "        - port: 3888\n      from:\n        - podSelector:\n"
+         "            matchLabels:\n              app: zk\n", "        - port: 3888\n      from:\n"
+         "        - podSelector:\n            matchLabels:\n              app: zk-client\n", NP,
+         "spec.ingress", "  ingress:", after=NP_KIND),
+    Case("ZK-NET-004", "production", "production", "  policyTypes: [Ingress]\n", "  policyTypes: [Ingress, Egress]\n",
+         NP, "spec.egress", "spec:", after=NP_KIND),
+    Case("ZK-NET-005", "production", "production", CLIENT_PEERS, "", NP, "spec.ingress[0]", "    - ports:",
+         after=NP_KIND, severity="warning"),
+    Case("ZK-NET-005", "production", "production", CLIENT_PEERS, "      from:\n        - namespaceSelector: {}\n",
+         NP, "spec.ingress[0]", "    - ports:", after=NP_KIND, severity="warning"),
     # image
     Case("ZK-IMG-001", "production", "production", "zk:3.9.5-1", "zk:latest", STS, f"{ZK}.image",
          "          image: registry.example.com/zk:latest"),
@@ -320,6 +338,16 @@ def test_every_rule_has_a_failing_case():
     ("production", "production", "      targetPort: client\n", "", "ZK-SVC-002"),  # port 2181 is the target
     ("production", "production", "              cpu: 500m\n              memory: 2Gi\n",
      "              cpu: 500m\n              memory: 1Gi\n", "ZK-RES-005"),
+    # members named by port name (the container's ports), by a port range, or from every namespace
+    ("production", "production", "        - port: 2888\n        - port: 3888\n",
+     "        - port: server\n        - port: 3888\n", "ZK-NET-004"),
+    ("production", "production", "        - port: 2888\n        - port: 3888\n",
+     "        - port: 2800\n          endPort: 3900\n", "ZK-NET-004"),
+    ("production", "production", "        - podSelector:\n            matchLabels:\n              app: zk\n",
+     "        - namespaceSelector: {}\n          podSelector:\n            matchLabels:\n              app: zk\n",
+     "ZK-NET-004"),
+    ("production", "production", "  policyTypes: [Ingress]\n", "  policyTypes: [Ingress, Egress]\n  egress:\n"
+     "    - to:\n        - podSelector:\n            matchLabels:\n              app: zk\n", "ZK-NET-004"),
 ])
 def test_rule_accepts_alternative(check_text, fixture, profile_type, old, new, rule):
     text = fixture_text(fixture)
