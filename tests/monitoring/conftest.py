@@ -1,0 +1,34 @@
+"""Monitoring tests: the rendered production profiles (both paths), and promtool, which they skip without."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools import promtool
+from tools.errors import ToolMissing
+from tools.manifests import Manifest, load_text
+from tools.profiles import Profile
+from tools.render import render
+
+HERE = Path(__file__).resolve().parent
+RULES_TEST = HERE / "zookeeper-rules-test.yaml"
+
+
+@pytest.fixture(scope="session")
+def promtool_binary() -> str:
+    try:
+        return promtool.promtool()
+    except ToolMissing as exc:
+        pytest.skip(f"promtool is not available: {exc}")
+
+
+@pytest.fixture(scope="session")
+def production() -> dict[str, list[Manifest]]:
+    """overlay-production and chart-production, rendered and parsed."""
+    found = {}
+    for source in ("overlay", "chart"):
+        profile = Profile(source, "production")
+        found[profile.name] = load_text(render(profile), Path(f"{profile.name}.yaml"))
+    return found
