@@ -194,6 +194,13 @@ class Ensemble:
         script = f". /opt/zookeeper/bin/zk-common.sh && zk_4lw 2181 {word}"
         return self.engine.exec(self.name(member), ["bash", "-c", script], timeout=30).stdout
 
+    def metrics(self, member: int) -> str:
+        """The member's Prometheus page (:7000/metrics, without the HTTP headers), fetched inside the member."""
+        script = ('exec 3<>/dev/tcp/127.0.0.1/7000 && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 '
+                  "&& timeout 10 cat <&3")
+        page = self.engine.exec(self.name(member), ["bash", "-c", script], timeout=30).stdout
+        return page.split("\r\n\r\n", 1)[-1]
+
     def probe(self, member: int, mode: str) -> bool:
         return self.engine.exec(self.name(member), ["ready_live.sh", "2181", mode], timeout=30).code == 0
 

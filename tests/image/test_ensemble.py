@@ -45,10 +45,9 @@ def java_command_line(engine: Engine, container: str) -> list[str]:
     return result.stdout.split("\0")
 
 
-def prometheus_metric(engine: Engine, container: str, metric: str) -> float:
+def prometheus_metric(members: Ensemble, member: int, metric: str) -> float:
     """One sample from the member's Prometheus endpoint on port 7000 (asked from inside the member)."""
-    script = 'exec 3<>/dev/tcp/127.0.0.1/7000 && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 && timeout 10 cat <&3'
-    page = engine.exec(container, ["bash", "-c", script]).stdout
+    page = members.metrics(member)
     match = re.search(rf"^{re.escape(metric)} (\S+)$", page, re.MULTILINE)
     assert match, f"{metric} not on :7000/metrics; page starts:\n{page[:500]}"
     return float(match.group(1))
@@ -104,7 +103,7 @@ def test_explicit_heap_is_what_the_jvm_runs_with(ensemble):
     argv = java_command_line(ensemble.engine, name)
     assert argv[0] == "java"
     assert "-Xmx256M" in argv
-    assert prometheus_metric(ensemble.engine, name, 'jvm_memory_bytes_max{area="heap",}') == 256 * 1024 * 1024
+    assert prometheus_metric(ensemble, 1, 'jvm_memory_bytes_max{area="heap",}') == 256 * 1024 * 1024
 
 
 def test_the_jvm_maps_the_jdks_and_the_images_class_data_archives(ensemble):
@@ -168,7 +167,7 @@ def test_heap_is_derived_from_the_memory_limit_when_unset(standalone):
     assert member.mode(0) == "standalone"
     argv = java_command_line(member.engine, member.name(0))
     assert "-Xmx200M" in argv
-    assert prometheus_metric(member.engine, member.name(0), 'jvm_memory_bytes_max{area="heap",}') == 200 * 1024 * 1024
+    assert prometheus_metric(member, 0, 'jvm_memory_bytes_max{area="heap",}') == 200 * 1024 * 1024
 
 
 def test_a_volume_written_by_uid_1000_serves_an_arbitrary_uid_later(standalone):
