@@ -33,3 +33,12 @@ def test_every_file_names_the_image_that_tools_image_builds():
     assert chart["appVersion"] == zookeeper_version
     base = yaml.safe_load((REPO_ROOT / "base" / "kustomization.yaml").read_text())
     assert base["labels"][0]["pairs"]["app.kubernetes.io/version"] == zookeeper_version
+
+
+def test_every_production_object_carries_the_zookeeper_version_label():
+    """Components add their own labels (a Component's objects skip the base's label transformer)."""
+    pom = ET.parse(REPO_ROOT / "image" / "pom.xml").getroot()
+    zookeeper_version = pom.find(f"{POM}properties/{POM}zookeeper.version").text
+    for source in ("overlay", "chart"):
+        docs = [d for d in yaml.safe_load_all(render(Profile(source, "production"))) if d]
+        assert {d["metadata"]["labels"].get("app.kubernetes.io/version") for d in docs} == {zookeeper_version}

@@ -136,7 +136,7 @@ def _normalise_annotations(annotations: dict) -> dict:
 
 
 def _rename_in_rule_exprs(doc: dict, own_prefix: str, common_prefix: str) -> None:
-    """`-<own_prefix>-` becomes `-<common_prefix>-` in every rule's expr (claim names such as datadir-zk-zookeeper-0)."""
+    """`-<own_prefix>-` becomes `-<common_prefix>-` in every rule's expr (claims such as datadir-zk-zookeeper-0)."""
     for group in (doc.get("spec") or {}).get("groups") or []:
         for rule in group.get("rules") or []:
             if isinstance(rule.get("expr"), str):

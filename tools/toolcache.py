@@ -1,4 +1,5 @@
-"""Pinned kubeconform, helm and promtool: used from PATH when the version matches, else `go install`ed into a cache."""
+"""Pinned kubeconform, helm and promtool: used from PATH when the version matches, else `go install`ed into a cache.
+Python tools whose dependencies clash with the toolchain's (checkov) get a virtual environment of their own there."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import fcntl
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -101,3 +103,19 @@ def build_once(target_dir: Path, what: str, build: Callable[[Path], None], expec
             done.set()
             shutil.rmtree(tmp_dir, ignore_errors=True)
         print(f"built {what} in {time.monotonic() - start:.0f} s", flush=True)
+
+
+def ensure_venv(package: str, version: str) -> Path:
+    """The python of a virtual environment holding only `package==version`, made once with pip.
+
+    Run the package as `python -m ...`: the environment is built in a temporary directory and moved into place, so
+    the absolute paths pip writes into its console scripts would be wrong."""
+    target_dir = cache_dir() / "venvs" / f"{package}-{version}"
+
+    def build(tmp: Path) -> None:
+        run([sys.executable, "-m", "venv", str(tmp)], timeout=300)
+        run([str(tmp / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             f"{package}=={version}"], timeout=1800)
+
+    build_once(target_dir, f"{package} {version} (pip, its own virtual environment)", build, expect="about a minute")
+    return target_dir / "bin" / "python"

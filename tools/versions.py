@@ -11,6 +11,8 @@ PROMTOOL_VERSION = "v0.316.0"
 PROMETHEUS_OPERATOR_MODULE = "github.com/prometheus-operator/prometheus-operator"
 PROMETHEUS_OPERATOR_VERSION = "v0.94.0"
 PROMETHEUS_OPERATOR_SUM = "h1:VxMKzqr8Xqw5/QInNT7a3B5XInPnHqE7SD2UIdwKpRM="
+# checkov (PyPI) for its Kubernetes checks, in a virtual environment of its own: its pins clash with pytest's.
+CHECKOV_VERSION = "3.3.30"
 
 # Kubernetes minor versions validated against: 1.25 up to the newest the kubernetes-validate package ships.
 KUBERNETES_MIN_MINOR = 25

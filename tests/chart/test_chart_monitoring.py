@@ -1,0 +1,86 @@
+"""The chart's monitoring and NetworkPolicy values: each switch renders its objects and nothing else, names follow
+the release, client peers and labels pass through, and the schema refuses malformed ones."""
+
+from __future__ import annotations
+
+import pytest
+from chart_helpers import one, render
+from test_chart_schema import SCHEMA_FAILURE, template_error
+
+MONITORING = {"metrics.serviceMonitor.enabled": {("Service", "zk-zookeeper-metrics"),
+                                                  ("ServiceMonitor", "zk-zookeeper")},
+              "metrics.rules.enabled": {("PrometheusRule", "zk-zookeeper")},
+              "metrics.dashboard.enabled": {("ConfigMap", "zk-zookeeper-dashboard")},
+              "networkPolicy.enabled": {("NetworkPolicy", "zk-zookeeper")}}
+
+
+def names(objects: list[dict]) -> set[tuple[str, str]]:
+    return {(o["kind"], o["metadata"]["name"]) for o in objects}
+
+
+def test_defaults_render_none_of_them():
+    rendered = names(render())
+    assert not set().union(*MONITORING.values()) & rendered
+
+
+@pytest.mark.parametrize("switch", MONITORING)
+def test_each_switch_renders_only_its_objects(switch):
+    assert names(render(set_values=[f"{switch}=true"])) - names(render()) == MONITORING[switch]
+
+
+def test_the_service_monitor_scrapes_the_metrics_service_of_every_member():
+    objects = render(set_values=["metrics.serviceMonitor.enabled=true", "metrics.serviceMonitor.interval=15s",
+                                 "metrics.serviceMonitor.labels.release=kube-prometheus-stack"])
+    service, monitor = one(objects, "Service", "zk-zookeeper-metrics"), one(objects, "ServiceMonitor")
+    statefulset = one(objects, "StatefulSet")
+    assert service["spec"]["publishNotReadyAddresses"] is True and service["spec"]["clusterIP"] == "None"
+    pod_labels = statefulset["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    client = one(objects, "Service", "zk-zookeeper")  # it has a metrics port too: the monitor must not select it
+    assert not monitor["spec"]["selector"]["matchLabels"].items() <= client["metadata"]["labels"].items()
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "15s",
+                                             "scrapeTimeout": "10s"}]
+    assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/name"
+
+
+def test_rules_follow_the_release_names():
+    objects = render(release="kafka", set_values=["metrics.rules.enabled=true", "nameOverride=zk",
+                                                  "fullnameOverride=kafka-zk"])
+    exprs = [rule["expr"] for group in one(objects, "PrometheusRule")["spec"]["groups"] for rule in group["rules"]]
+    assert not [e for e in exprs if 'job="zookeeper"' in e or "-zookeeper-" in e]
+    assert sum('job="zk"' in e for e in exprs) == len(exprs) - 1  # all but the kubelet's disk alert
+    assert sum('"(datadir|datalogdir)-kafka-zk-[0-9]+"' in e for e in exprs) == 1
+
+
+def test_the_dashboard_carries_the_sidecar_label_and_valid_json():
+    import json
+
+    dashboard = one(render(set_values=["metrics.dashboard.enabled=true"]), "ConfigMap", "zk-zookeeper-dashboard")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(dashboard["data"]["zookeeper-dashboard.json"])["uid"] == "kube-zookeeper"
+
+
+def test_named_clients_join_the_release_s_own_pods_on_the_client_port(tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\n  metricsNamespace: observability\n  clients:\n"
+                      "    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: kafka\n")
+    policy = one(render(values=[values]), "NetworkPolicy")
+    client, _, metrics = policy["spec"]["ingress"]
+    assert client["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "zookeeper", "app.kubernetes.io/instance": "zk"}}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kafka"}}}]
+    assert metrics["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "observability"}
+
+
+@pytest.mark.parametrize(("values_yaml", "message"), [
+    ("networkPolicy:\n  clients: [{}]\n", "minProperties"),
+    ("networkPolicy:\n  clients: [{podSelectr: {}}]\n", "additional properties 'podSelectr' not allowed"),
+    ("networkPolicy:\n  metricsNamespace: Monitoring\n", "does not match pattern"),
+    ("metrics:\n  serviceMonitor:\n    interval: 30\n", "got number, want string"),
+    ("metrics:\n  rules:\n    enable: true\n", "additional properties 'enable' not allowed"),
+])
+def test_the_schema_refuses_malformed_values(tmp_path, values_yaml, message):
+    stderr = template_error(tmp_path, values_yaml)
+    assert SCHEMA_FAILURE in stderr and message in stderr
