@@ -52,7 +52,7 @@ def test_the_policy_rules_fail_a_rendered_policy_that_cuts_members_off():
 
 
 @pytest.fixture(scope="module")
-def checkov_binary() -> str:
+def checkov_binary() -> list[str]:
     try:
         return checkov.checkov()
     except ToolMissing as exc:

@@ -175,7 +175,9 @@ class KubeScenario(Scenario):
         services = self.get_json("services")
         pods = {p["metadata"]["name"]: p for p in self.pods()}
         ips = {name: pod["status"].get("podIP") for name, pod in pods.items()}
-        headless = [s for s in services if s["spec"].get("clusterIP") == "None"]
+        # The StatefulSet's own headless Service (production's metrics Service is headless too).
+        governing = {s["spec"].get("serviceName") for s in self.get_json("statefulsets")}
+        headless = [s for s in services if s["spec"].get("clusterIP") == "None" and s["metadata"]["name"] in governing]
         client = [s for s in services if s["spec"].get("clusterIP") != "None"]
         if len(headless) != 1 or not client:
             raise StepFailed(
