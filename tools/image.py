@@ -17,6 +17,8 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,6 +225,21 @@ class Ensemble:
 
     def serving(self, members: list[int] | None = None) -> bool:
         return all(self.probe(member, "ready") for member in members or range(self.size))
+
+    @contextmanager
+    def running(self, timeout: float = 120) -> Iterator[Ensemble]:
+        """Create, start every member and wait until all serve; everything is removed on leaving the block.
+
+        A UserError with the end of each member's log when they do not all serve within timeout seconds."""
+        try:
+            self.create()
+            self.start_all()
+            if not self.wait(self.serving, timeout=timeout):
+                logs = "\n".join(self.engine.logs(self.name(m))[-2000:] for m in range(self.size))
+                raise UserError(f"the ensemble did not serve within {timeout:.0f} s; logs:\n{logs}")
+            yield self
+        finally:
+            self.destroy()
 
     def destroy(self) -> None:
         for member in range(self.size):

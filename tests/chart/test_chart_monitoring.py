@@ -1,11 +1,10 @@
 """The chart's monitoring and NetworkPolicy values: each switch renders its objects and nothing else, names follow
-the release, client peers and labels pass through, and the schema refuses malformed ones."""
+the release, client peers and labels pass through (test_chart_schema refuses malformed ones)."""
 
 from __future__ import annotations
 
 import pytest
 from chart_helpers import one, render
-from test_chart_schema import SCHEMA_FAILURE, template_error
 
 MONITORING = {"metrics.serviceMonitor.enabled": {("Service", "zk-zookeeper-metrics"),
                                                   ("ServiceMonitor", "zk-zookeeper")},
@@ -72,15 +71,3 @@ def test_named_clients_join_the_release_s_own_pods_on_the_client_port(tmp_path):
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "zookeeper", "app.kubernetes.io/instance": "zk"}}},
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kafka"}}}]
     assert metrics["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "observability"}
-
-
-@pytest.mark.parametrize(("values_yaml", "message"), [
-    ("networkPolicy:\n  clients: [{}]\n", "minProperties"),
-    ("networkPolicy:\n  clients: [{podSelectr: {}}]\n", "additional properties 'podSelectr' not allowed"),
-    ("networkPolicy:\n  metricsNamespace: Monitoring\n", "does not match pattern"),
-    ("metrics:\n  serviceMonitor:\n    interval: 30\n", "got number, want string"),
-    ("metrics:\n  rules:\n    enable: true\n", "additional properties 'enable' not allowed"),
-])
-def test_the_schema_refuses_malformed_values(tmp_path, values_yaml, message):
-    stderr = template_error(tmp_path, values_yaml)
-    assert SCHEMA_FAILURE in stderr and message in stderr

@@ -50,6 +50,11 @@ def test_a_misspelt_nested_key_is_refused(tmp_path):
     ("zookeeper:\n  fourLetterWords: [ruok, mntr]\n", "at '/zookeeper/fourLetterWords'"),
     ("antiAffinity: always\n", "at '/antiAffinity'"),
     ("heap: 512\n", "at '/heap': got number, want string"),
+    ("networkPolicy:\n  clients: [{}]\n", "at '/networkPolicy/clients/0': minProperties"),
+    ("networkPolicy:\n  clients: [{podSelectr: {}}]\n", "additional properties 'podSelectr' not allowed"),
+    ("networkPolicy:\n  metricsNamespace: Monitoring\n", "at '/networkPolicy/metricsNamespace'"),
+    ("metrics:\n  serviceMonitor:\n    interval: 30\n", "at '/metrics/serviceMonitor/interval': got number"),
+    ("metrics:\n  rules:\n    enable: true\n", "additional properties 'enable' not allowed"),
 ])
 def test_out_of_range_and_unknown_choices_are_refused(tmp_path, values_yaml, message):
     stderr = template_error(tmp_path, values_yaml)

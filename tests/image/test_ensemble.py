@@ -28,15 +28,8 @@ def ensemble(engine: Engine, zk_image: str):
         read_only=True,
         memory="512m",
     )
-    try:
-        members.create()
-        members.start_all()
-        if not members.wait(members.serving, timeout=120):
-            logs = "\n".join(engine.logs(members.name(m))[-2000:] for m in range(members.size))
-            pytest.fail(f"the ensemble did not serve within 120 s; logs:\n{logs}")
+    with members.running():
         yield members
-    finally:
-        members.destroy()
 
 
 def java_command_line(engine: Engine, container: str) -> list[str]:

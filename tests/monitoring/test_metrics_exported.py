@@ -18,15 +18,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def ensemble(engine: Engine, zk_image: str):
     members = Ensemble(engine, zk_image, prefix=f"kzk-mon-{os.getpid()}", env={"ZOO_HEAP": "256M"}, memory="512m")
-    try:
-        members.create()
-        members.start_all()
-        if not members.wait(members.serving, timeout=120):
-            logs = "\n".join(engine.logs(members.name(m))[-2000:] for m in range(members.size))
-            pytest.fail(f"the ensemble did not serve within 120 s; logs:\n{logs}")
+    with members.running():
         yield members
-    finally:
-        members.destroy()
 
 
 @pytest.fixture(scope="module")
