@@ -33,6 +33,13 @@ def one(docs: list[dict], kind: str, **where) -> dict:
     return found[0]
 
 
+def settings(docs: list[dict]) -> dict:
+    """The generated ConfigMap of ZOO_* settings (production also has the dashboard's ConfigMap)."""
+    found = [d for d in docs if d["kind"] == "ConfigMap" and "ZOO_SERVERS" in (d.get("data") or {})]
+    assert len(found) == 1, f"expected one settings ConfigMap, found {len(found)}"
+    return found[0]
+
+
 def selects(selector: dict, labels: dict) -> bool:
     assert set(selector) <= {"matchLabels"}, "only matchLabels selectors are used here"
     return all(labels.get(k) == v for k, v in selector["matchLabels"].items())
@@ -127,7 +134,7 @@ def test_members_find_each_other_through_a_headless_service(overlay):
     assert headless[0]["spec"]["clusterIP"] == "None"
     assert headless[0]["spec"]["publishNotReadyAddresses"] is True
     assert statefulset["spec"]["podManagementPolicy"] == "Parallel"
-    config = one(docs, "ConfigMap")
+    config = settings(docs)
     (env_from,) = statefulset["spec"]["template"]["spec"]["containers"][0]["envFrom"]
     assert env_from["configMapRef"]["name"] == config["metadata"]["name"]
     assert int(config["data"]["ZOO_SERVERS"]) == statefulset["spec"]["replicas"]
@@ -151,7 +158,7 @@ def jvm_size(text: str) -> int:
 
 def test_heap_fits_the_memory_limit_with_headroom(overlay):
     _, docs = overlay
-    heap = jvm_size(one(docs, "ConfigMap")["data"]["ZOO_HEAP"])
+    heap = jvm_size(settings(docs)["data"]["ZOO_HEAP"])
     container = one(docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
     limit = quantity(container["resources"]["limits"]["memory"])
     assert heap <= limit * 3 // 4
@@ -163,7 +170,7 @@ def test_production_keeps_the_transaction_log_on_its_own_volume():
     claims = {c["metadata"]["name"] for c in statefulset["spec"]["volumeClaimTemplates"]}
     container = statefulset["spec"]["template"]["spec"]["containers"][0]
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    config = one(docs, "ConfigMap")["data"]
+    config = settings(docs)["data"]
     assert claims == {"datadir", "datalogdir"}
     assert (config["ZOO_DATA_LOG_DIR"] + "/").startswith(mounts["datalogdir"] + "/")
     assert config["ZOO_DATA_DIR"].startswith(mounts["datadir"] + "/")
