@@ -172,8 +172,9 @@ def test_production_keeps_the_transaction_log_on_its_own_volume():
     assert claims == {"datadir": "10Gi", "datalogdir": "10Gi"}
     (container,) = statefulset["spec"]["template"]["spec"]["containers"]
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    assert mounts["datalogdir"] == one(objects, "ConfigMap")["data"]["ZOO_DATA_LOG_DIR"]
-    assert one(objects, "ConfigMap")["data"]["ZOO_DATA_DIR"].startswith(mounts["datadir"] + "/")
+    settings = one(objects, "ConfigMap", "zk-zookeeper-config")["data"]  # production has the dashboard's too
+    assert mounts["datalogdir"] == settings["ZOO_DATA_LOG_DIR"]
+    assert settings["ZOO_DATA_DIR"].startswith(mounts["datadir"] + "/")
 
 
 def test_the_helm_test_script_passes_shellcheck(tmp_path):
