@@ -10,7 +10,7 @@ MONITORING = {"metrics.serviceMonitor.enabled": {("Service", "zk-zookeeper-metri
                                                   ("ServiceMonitor", "zk-zookeeper")},
               "metrics.rules.enabled": {("PrometheusRule", "zk-zookeeper")},
               "metrics.dashboard.enabled": {("ConfigMap", "zk-zookeeper-dashboard")},
-              "networkPolicy.enabled": {("NetworkPolicy", "zk-zookeeper")}}
+              "networkPolicy.enabled": {("NetworkPolicy", "zk-zookeeper"), ("NetworkPolicy", "zk-zookeeper-test")}}
 
 
 def names(objects: list[dict]) -> set[tuple[str, str]]:
@@ -65,9 +65,19 @@ def test_named_clients_join_the_release_s_own_pods_on_the_client_port(tmp_path):
     values = tmp_path / "values.yaml"
     values.write_text("networkPolicy:\n  enabled: true\n  metricsNamespace: observability\n  clients:\n"
                       "    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: kafka\n")
-    policy = one(render(values=[values]), "NetworkPolicy")
+    policy = one(render(values=[values]), "NetworkPolicy", "zk-zookeeper")
     client, _, metrics = policy["spec"]["ingress"]
     assert client["from"] == [
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "zookeeper", "app.kubernetes.io/instance": "zk"}}},
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kafka"}}}]
     assert metrics["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "observability"}
+
+
+def test_the_helm_test_pod_gets_a_no_ingress_policy_of_its_own():
+    objects = render(set_values=["networkPolicy.enabled=true"])
+    policy, pod = one(objects, "NetworkPolicy", "zk-zookeeper-test"), one(objects, "Pod", "zk-zookeeper-test")
+    assert policy["metadata"]["annotations"]["helm.sh/hook"] == pod["metadata"]["annotations"]["helm.sh/hook"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    members = one(objects, "StatefulSet")["spec"]["template"]["metadata"]["labels"]
+    assert not policy["spec"]["podSelector"]["matchLabels"].items() <= members.items()
+    assert policy["spec"]["policyTypes"] == ["Ingress"] and "ingress" not in policy["spec"]

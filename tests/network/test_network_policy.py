@@ -17,7 +17,9 @@ MEMBERS = {"app.kubernetes.io/name": "zookeeper", "app.kubernetes.io/component":
 
 
 def policies(profile: Profile) -> list[dict]:
-    return [d for d in yaml.safe_load_all(render(profile)) if d and d["kind"] == "NetworkPolicy"]
+    """The profile's NetworkPolicies, but the chart's helm test hook (a no-ingress policy for the test pod)."""
+    return [d for d in yaml.safe_load_all(render(profile)) if d and d["kind"] == "NetworkPolicy"
+            and "helm.sh/hook" not in (d["metadata"].get("annotations") or {})]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -33,6 +35,7 @@ def test_production_admits_clients_peers_and_monitoring_only(source):
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     assert [[p["port"] for p in rule["ports"]] for rule in ingress] == [["client"], ["server", "leader-election"],
                                                                         ["metrics"]]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() >= MEMBERS.items()
     (own_pods,) = ingress[0]["from"]  # no client named: only the ensemble's own pods
     assert set(own_pods) == {"podSelector"} and "app.kubernetes.io/component" not in own_pods["podSelector"][
         "matchLabels"]
@@ -47,7 +50,7 @@ def test_the_policy_rules_fail_a_rendered_policy_that_cuts_members_off():
     broken = text.replace("    - port: leader-election\n      protocol: TCP\n", "")
     assert broken != text
     findings = [f for f in check_manifests(load_text(broken, "p.yaml"), "p", "production") if f.severity == "error"]
-    assert [(f.rule, f.object, f.path) for f in findings] == [("ZK-NET-003", "NetworkPolicy/zookeeper", "spec.ingress")]
+    assert [(f.rule, f.object, f.path) for f in findings] == [("ZK-NET-004", "NetworkPolicy/zookeeper", "spec.ingress")]
     assert "3888/leader-election" in findings[0].message
 
 
