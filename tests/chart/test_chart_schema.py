@@ -79,7 +79,9 @@ def test_openshift_values_remove_the_pinned_uid_without_breaking_the_schema():
 # -- every guard that protects a user, from the refusing side: a value breaking it fails `helm template` ---------
 # The levels come from values.yaml (what users edit), not from the schema, so a level whose schema loses its
 # `additionalProperties: false` fails here.
-OPEN_MAPPINGS = {"nodeSelector": "node labels are the user's own keys (their values must still be strings)"}
+OPEN_MAPPINGS = {"nodeSelector": "node labels are the user's own keys (their values must still be strings)",
+                 **{f"metrics.{part}.labels": "labels the user's Prometheus or Grafana selects on (string values)"
+                    for part in ("serviceMonitor", "rules", "dashboard")}}
 
 
 def mapping_levels(node: dict, prefix: tuple = ()) -> list[tuple]:
