@@ -4,7 +4,9 @@ the release, client peers and labels pass through (test_chart_schema refuses mal
 from __future__ import annotations
 
 import pytest
-from chart_helpers import one, render
+from chart_helpers import CHART, one, render
+
+from tools import REPO_ROOT
 
 MONITORING = {"metrics.serviceMonitor.enabled": {("Service", "zk-zookeeper-metrics"),
                                                   ("ServiceMonitor", "zk-zookeeper")},
@@ -81,3 +83,11 @@ def test_the_helm_test_pod_gets_a_no_ingress_policy_of_its_own():
     members = one(objects, "StatefulSet")["spec"]["template"]["metadata"]["labels"]
     assert not policy["spec"]["podSelector"]["matchLabels"].items() <= members.items()
     assert policy["spec"]["policyTypes"] == ["Ingress"] and "ingress" not in policy["spec"]
+
+
+@pytest.mark.parametrize("name", ["prometheusrule.yaml", "zookeeper-dashboard.json"])
+def test_the_chart_ships_the_component_s_rules_and_dashboard_unchanged(name):
+    """The chart is self-contained (installable from chart/ alone), so it holds copies; they must not drift."""
+    component, copy = REPO_ROOT / "components" / "monitoring" / name, CHART / "files" / name
+    assert not copy.is_symlink()
+    assert copy.read_bytes() == component.read_bytes(), f"{copy} differs from {component}: copy it over"
