@@ -28,6 +28,7 @@ import yaml
 from tools import kustomize, versions
 from tools.cluster import build, pki
 from tools.errors import UserError
+from tools.monitoring import crds
 from tools.run import run
 from tools.toolcache import cache_dir
 
@@ -178,7 +179,18 @@ class LocalCluster:
             watch=PROCESSES[2:],
         )
         info.timings["default_serviceaccount"] = round(time.monotonic() - start, 1)
+        self._install_monitoring_crds()
+        info.timings["monitoring_crds"] = round(time.monotonic() - start, 1)
         return info
+
+    def _install_monitoring_crds(self) -> None:
+        """The Prometheus Operator's CRDs (tools.monitoring.crds), applied server-side as a platform cluster running
+        the operator has them: production's ServiceMonitor and PrometheusRule apply only where they exist."""
+        files = [arg for path in crds.crd_paths() for arg in ("-f", str(path))]
+        self.kubectl(["apply", "--server-side", *files], timeout=120)
+        names = [f"crd/{plural}.{crds.GROUP}" for plural in crds.PLURALS]
+        self.kubectl(["wait", "--for=condition=Established", "--timeout=60s", *names], timeout=90)
+        self.progress(f"cluster: the Prometheus Operator's CRDs established ({', '.join(crds.PLURALS)})")
 
     # -- down ------------------------------------------------------------------------------------------------------
 
