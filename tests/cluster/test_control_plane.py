@@ -1,7 +1,4 @@
-"""A real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) started, used and stopped.
-
-Needs the binaries `nox -s cluster -- up` builds once (about 20 minutes on 2 cores); skipped, saying so, without them.
-"""
+"""A real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) started, used and stopped."""
 
 import json
 import socket
@@ -10,23 +7,12 @@ import subprocess
 import pytest
 
 from tools import kustomize
-from tools.cluster import build, control_plane
+from tools.cluster import control_plane
 from tools.cluster.__main__ import main
 from tools.cluster.control_plane import PROCESSES, LocalCluster, listeners
 from tools.errors import UserError
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not build.built(), reason="cluster binaries not built yet: run `nox -s cluster -- up` once"),
-]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    local = LocalCluster(tmp_path_factory.mktemp("cluster") / "state", progress=lambda line: None)
-    local.up(nodes=3, zones=3)
-    yield local
-    local.down(quiet=True)
+pytestmark = pytest.mark.slow  # the `cluster` fixture (conftest.py) skips without the binaries
 
 
 def kubectl(cluster, *args, input=None):
@@ -122,7 +108,7 @@ def test_status_reports_healthy_with_the_export_line(cluster, capsys):
     assert "cluster: healthy" in out and "export KUBECONFIG=" in out
 
 
-def test_a_port_in_use_is_one_clear_line_and_nothing_keeps_running(tmp_path, monkeypatch):
+def test_a_port_in_use_is_one_clear_line_and_nothing_keeps_running(cluster_binaries, tmp_path, monkeypatch):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -137,7 +123,7 @@ def test_a_port_in_use_is_one_clear_line_and_nothing_keeps_running(tmp_path, mon
     assert not (tmp_path / "state").exists()
 
 
-def test_down_stops_every_process_and_removes_its_data(tmp_path):
+def test_down_stops_every_process_and_removes_its_data(cluster_binaries, tmp_path):
     local = LocalCluster(tmp_path / "state", progress=lambda line: None)
     local.up(nodes=1, zones=1)
     pids = [pid for pid in local.running().values() if pid]

@@ -6,23 +6,10 @@ import shutil
 import pytest
 
 from tools import REPO_ROOT, kustomize
-from tools.cluster import build
-from tools.cluster.control_plane import LocalCluster
 from tools.smoke.kube import Kubectl, KubeTarget, new_namespace
 from tools.smoke.kube_checks import KubeScenario
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not build.built(), reason="cluster binaries not built yet: run `nox -s cluster -- up` once"),
-]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    local = LocalCluster(tmp_path_factory.mktemp("smoke-cluster") / "state", progress=lambda line: None)
-    local.up(nodes=3, zones=3)
-    yield local
-    local.down(quiet=True)
+pytestmark = pytest.mark.slow  # the `cluster` fixture (conftest.py) skips without the binaries
 
 
 def scenario_report(cluster, env, root=REPO_ROOT):
