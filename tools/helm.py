@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools import toolcache, versions
+from tools import toolcache
 from tools.run import Result, run
 
 
@@ -15,8 +15,7 @@ def helm() -> str:
 def template(chart: Path, release: str = "zk", values: list[Path] = (), namespace: str = "default",
              set_values: list[str] = ()) -> str:
     """`helm template RELEASE CHART -f VALUES...`: the rendered multi-document YAML."""
-    cmd = [helm(), "template", release, str(chart), "--namespace", namespace,
-           "--kube-version", versions.HELM_TEMPLATE_KUBE_VERSION]
+    cmd = [helm(), "template", release, str(chart), "--namespace", namespace]
     for path in values:
         cmd += ["-f", str(path)]
     for item in set_values:

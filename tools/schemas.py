@@ -18,7 +18,7 @@ from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 
-from tools import versions
+from tools import progress, versions
 from tools.monitoring import crds
 from tools.toolcache import cache_dir
 
@@ -86,16 +86,21 @@ def ensure(kinds: set[tuple[str, str]], kube_versions: list[str]) -> Path:
     if any(api_version.startswith(crds.GROUP + "/") for api_version, _ in kinds):
         crds.ensure_schemas()
     root = schema_root()
+    missing = []
     for version in kube_versions:
         target_dir = root / f"{version}-standalone-strict"
-        for api_version, kind in kinds:
+        for api_version, kind in sorted(kinds):
             name = schema_filename(api_version, kind)
-            target = target_dir / name
             source = _package_root() / f"{version}-local-strict" / name
-            if target.exists() or not source.exists():
-                continue
-            target_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.")
+            if source.exists() and not (target_dir / name).exists():
+                missing.append((version, source, target_dir / name))
+    if not missing:
+        return root
+    with progress.step(f"building {len(missing)} offline JSON schemas from {_PACKAGE}",
+                       once=f"cached in {root}; a few seconds per kind"):
+        for version, source, target in missing:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
             with os.fdopen(fd, "w") as handle:
                 handle.write(_standalone(version, source))
             os.replace(tmp, target)

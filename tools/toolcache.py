@@ -9,12 +9,10 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tools import versions
+from tools import progress, versions
 from tools.errors import ToolMissing
 from tools.run import run
 
@@ -38,6 +36,19 @@ def _release_of(version: str) -> str:
     return f"v{match.group(1)}.{int(match.group(2))}.{match.group(3)}" if match else version
 
 
+# `go install` flags beyond the module: helm's Makefile sets the Kubernetes version helm renders for
+# (.Capabilities.KubeVersion, checked against a chart's kubeVersion) and its own version; without them helm says
+# Kubernetes v1.20.0 and "v3.19". The suffix keeps a binary built without them out of the cache.
+_BUILD = {
+    "helm": ("-k8s" + versions.HELM_KUBERNETES_VERSION, [
+        f"-X=helm.sh/helm/v3/internal/version.version={versions.HELM_VERSION}",
+        *(f"-X=helm.sh/helm/v3/pkg/{pkg}.k8sVersion{part}={value}"
+          for pkg in ("chartutil", "lint/rules")
+          for part, value in zip(("Major", "Minor"), versions.HELM_KUBERNETES_VERSION.split("."), strict=True)),
+    ]),
+}
+
+
 def _version_of(binary: str, args: list[str]) -> str:
     result = run([binary, *args], check=False, timeout=30)
     match = re.search(r"v?\d+\.\d+\.\d+", result.stdout + result.stderr)
@@ -50,12 +61,15 @@ def ensure(name: str) -> str:
     on_path = shutil.which(name)
     if on_path and _version_of(on_path, version_args) in (version, _release_of(version)):
         return on_path
-    target_dir = cache_dir() / "bin" / f"{name}-{version}"
+    suffix, ldflags = _BUILD.get(name, ("", []))
+    target_dir = cache_dir() / "bin" / f"{name}-{version}{suffix}"
     binary = target_dir / name
     if binary.exists():
         return str(binary)
     go = go_binary(f"{name} {version}", f"or put {name} {version} on PATH")
-    build_once(target_dir, f"{name} {version}", lambda tmp: go_install(go, f"{module}@{version}", tmp))
+    flags = ["-ldflags", " ".join(ldflags)] if ldflags else None
+    build_once(target_dir, f"{name} {version} with go install",
+               lambda tmp: go_install(go, f"{module}@{version}", tmp, flags), expect="5-20 minutes on 2 cores")
     return str(binary)
 
 
@@ -77,32 +91,28 @@ def build_once(target_dir: Path, what: str, build: Callable[[Path], None], expec
     """Build into target_dir once, across processes (a lock), with progress; nothing half-built is left behind.
 
     build(tmp) writes into a temporary directory beside target_dir, which is renamed into place only when it
-    returns; a line every minute says the build is still running.
+    returns; progress lines (tools.progress) say what is built, that it happens once, that it is still running and
+    how long it took.
     """
     if target_dir.exists():
         return
     target_dir.parent.mkdir(parents=True, exist_ok=True)
     with open(target_dir.parent / f".{target_dir.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time, across processes
+        try:  # one build at a time, across processes
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with progress.step(f"waiting for another process building {what}"):
+                fcntl.flock(lock, fcntl.LOCK_EX)
         if target_dir.exists():
             return
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", dir=target_dir.parent))
-        print(f"building {what} (once, into {target_dir}; expect {expect} the first time)", flush=True)
-        start = time.monotonic()
-        done = threading.Event()
-
-        def heartbeat() -> None:
-            while not done.wait(60):
-                print(f"  ... still building {what} ({(time.monotonic() - start) / 60:.0f} min)", flush=True)
-
-        threading.Thread(target=heartbeat, daemon=True).start()
         try:
-            build(tmp_dir)
+            with progress.step(f"building {what}", once=f"into {target_dir}; expect {expect} the first time",
+                               heartbeat=60):
+                build(tmp_dir)
             tmp_dir.rename(target_dir)
         finally:
-            done.set()
             shutil.rmtree(tmp_dir, ignore_errors=True)
-        print(f"built {what} in {time.monotonic() - start:.0f} s", flush=True)
 
 
 def ensure_venv(package: str, version: str) -> Path:

@@ -17,8 +17,9 @@ CHECKOV_VERSION = "3.3.30"
 # Kubernetes minor versions validated against: 1.25 up to the newest the kubernetes-validate package ships.
 KUBERNETES_MIN_MINOR = 25
 
-# The Kubernetes version `helm template` renders for (helm's own default, 1.20, is below the chart's kubeVersion).
-HELM_TEMPLATE_KUBE_VERSION = "1.30.0"
+# The Kubernetes version helm renders for without --kube-version, set at build time the way helm's Makefile does it:
+# major.minor of the k8s.io/client-go that HELM_VERSION's go.mod requires (v0.34.0 -> 1.34).
+HELM_KUBERNETES_VERSION = "1.34"
 
 # The local control plane of `nox -s cluster` (tools/cluster/): the wrapper modules in tools/cluster/gomod/ pin the
 # same versions in their go.mod files (a test checks they agree). kubernetes v1.32.12+ and a few staging releases

@@ -1,0 +1,66 @@
+"""Progress lines for slow steps: what is built or fetched, that it happens once, a heartbeat, the elapsed time.
+
+    with progress.step("building helm v3.19.0 with go install", once="cached in ~/.cache/kube-zookeeper/bin"):
+        ...
+
+prints `==> building helm v3.19.0 with go install (once; cached in ...)`, then `... still building helm ...: 1m30s`
+every `heartbeat` seconds, and `==> building helm ...: done in 12m04s` (or `failed after ...`). Lines go to stderr, so
+a command's stdout (JSON, JUnit) stays clean; pytest fixtures route them past output capture with set_sink().
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+HEARTBEAT_SECONDS = 30.0
+
+_sink: Callable[[str], None] | None = None
+
+
+def set_sink(sink: Callable[[str], None] | None) -> None:
+    """Send progress lines to sink (None: stderr)."""
+    global _sink
+    _sink = sink
+
+
+def say(line: str) -> None:
+    if _sink is not None:
+        _sink(line)
+    else:
+        print(line, file=sys.stderr, flush=True)
+
+
+def elapsed(seconds: float) -> str:
+    """12.3 s under a minute, else 4m05s."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+@contextmanager
+def step(what: str, *, once: str = "", heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Announce `what`, say it is still running every `heartbeat` seconds, and end with the elapsed time."""
+    say(f"==> {what}" + (f" (once; {once})" if once else "") + " ...")
+    started = time.monotonic()
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(heartbeat):
+            say(f"    ... still {what}: {elapsed(time.monotonic() - started)}")
+
+    beater = threading.Thread(target=beat, name="progress", daemon=True)
+    beater.start()
+    try:
+        yield
+    except BaseException:
+        say(f"==> {what}: failed after {elapsed(time.monotonic() - started)}")
+        raise
+    finally:
+        done.set()
+        beater.join()
+    say(f"==> {what}: done in {elapsed(time.monotonic() - started)}")
