@@ -11,7 +11,7 @@ from tools import REPO_ROOT
 from tools.helm import template
 from tools.manifests import load_file
 from tools.policy import check, check_manifests, has_errors
-from tools.policy.sources import tracer_for
+from tools.policy.sources import HelmTracer
 from tools.profiles import Profile, all_profiles
 from tools.render import render_all
 
@@ -91,15 +91,56 @@ def test_overlay_findings_trace_to_patch_base_and_generator_lines(repo_copy):
                                f"{source_line(patch, '          requiredDuringSchedulingIgnoredDuringExecution:')}")
 
 
-def test_chart_findings_name_the_template(tmp_path):
-    profile = Profile("chart", "kind")
-    text = template(REPO_ROOT / "chart", values=[profile.path], set_values=["heap=600M"])
-    (tmp_path / "chart-kind.yaml").write_text(text)
-    findings = check_manifests(load_file(tmp_path / "chart-kind.yaml"), profile.name, "kind", tracer_for(profile))
-    heap = next(f for f in findings if f.rule == "ZK-RES-004")
-    configmap = REPO_ROOT / "chart/templates/configmap.yaml"
-    expected = next(i for i, line in enumerate(configmap.read_text().splitlines(), 1) if "ZOO_HEAP:" in line)
-    assert heap.source == f"chart/templates/configmap.yaml:{expected}"
+def chart_findings(tmp_path, env: str, extra_values: str):
+    """Findings on the chart rendered with env's values file plus extra_values (written to a file of its own)."""
+    values = tmp_path / "extra-values.yaml"
+    values.write_text(extra_values)
+    ci_values = Profile("chart", env).path
+    (tmp_path / f"chart-{env}.yaml").write_text(template(REPO_ROOT / "chart", values=[ci_values, values]))
+    tracer = HelmTracer(REPO_ROOT / "chart", [values, ci_values, REPO_ROOT / "chart/values.yaml"], REPO_ROOT)
+    return check_manifests(load_file(tmp_path / f"chart-{env}.yaml"), f"chart-{env}", env, tracer), values
+
+
+def test_a_chart_finding_names_the_values_file_line_that_set_the_value(tmp_path):
+    findings, values = chart_findings(tmp_path, "kind", "image:\n  pullPolicy: Always\n")
+    (pull,) = [f for f in findings if f.rule == "ZK-IMG-002" and f.object == "StatefulSet/zk-zookeeper"]
+    assert pull.source == f"{values}:{source_line(values, '  pullPolicy: Always')}"
+
+
+def test_a_chart_field_composed_from_several_values_names_the_template_line(tmp_path):
+    findings, _ = chart_findings(tmp_path, "production", "{}\n")
+    assert [f.rule for f in findings if f.severity == "error"] == []
+    (placeholder,) = [f for f in findings if f.rule == "ZK-IMG-003" and f.object == "StatefulSet/zk-zookeeper"]
+    # the image combines repository, tag and digest in a helper: the template line, not one guessed value
+    statefulset = REPO_ROOT / "chart/templates/statefulset.yaml"
+    line = source_line(statefulset, '          image: {{ include "zookeeper.image" . | quote }}')
+    assert placeholder.source == f"chart/templates/statefulset.yaml:{line}"
+
+
+def test_replicas_set_by_kustomize_replicas_field_trace_to_that_field(repo_copy):
+    kustomization = repo_copy / "overlays/production/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "\nreplicas:\n  - name: zookeeper\n    count: 4\n")
+    findings = check(render_all([Profile("overlay", "production", repo_copy)], repo_copy / "build"))
+    (even,) = [f for f in findings if f.rule == "ZK-ENS-001"]
+    assert even.path == "spec.replicas"
+    assert even.source == f"overlays/production/kustomization.yaml:{source_line(kustomization, '    count: 4')}"
+
+
+def test_a_removed_pdb_is_not_blamed_on_an_unrelated_patch(repo_copy):
+    replace_in(repo_copy / "base/kustomization.yaml", "  - poddisruptionbudget.yaml\n", "")
+    findings = check(render_all([Profile("overlay", "production", repo_copy)], repo_copy / "build"))
+    (missing,) = [f for f in findings if f.rule == "ZK-PDB-002"]
+    statefulset = repo_copy / "base/statefulset.yaml"
+    assert missing.source == f"base/statefulset.yaml:{source_line(statefulset, '  name: zookeeper')}"
+
+
+def test_the_placeholder_registry_traces_to_the_component_that_sets_it(repo_copy):
+    findings = check(render_all([Profile("overlay", "production", repo_copy)], repo_copy / "build"))
+    (placeholder,) = [f for f in findings if f.rule == "ZK-IMG-003"]
+    component = repo_copy / "components/registry-image/kustomization.yaml"
+    line = source_line(component, "    newName: registry.example.com/platform/kube-zookeeper")
+    assert placeholder.source == f"components/registry-image/kustomization.yaml:{line}"
+    assert "components/registry-image/kustomization.yaml" in placeholder.message
 
 
 def test_inline_and_json6902_patches_trace_to_their_lines(tmp_path):

@@ -5,6 +5,7 @@ The expected line is found in the mutated text (the line a reader would point at
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -274,11 +275,13 @@ CASES = [
          NP, "spec.ingress[0]", "    - ports:", after=NP_KIND, severity="warning"),
     # image
     Case("ZK-IMG-001", "production", "production", "zk:3.9.5-1", "zk:latest", STS, f"{ZK}.image",
-         "          image: registry.example.com/zk:latest"),
+         "          image: registry.corp.internal/zk:latest"),
     Case("ZK-IMG-001", "laptop", "kind", "image: kube-zookeeper:3.9.5-1", "image: localhost:5000/kube-zookeeper",
          STS, f"{ZK}.image", "          image: localhost:5000/kube-zookeeper"),
     Case("ZK-IMG-002", "laptop", "kind", "imagePullPolicy: IfNotPresent", "imagePullPolicy: Always", STS,
          f"{ZK}.imagePullPolicy", "          imagePullPolicy: Always"),
+    Case("ZK-IMG-003", "production", "production", "registry.corp.internal/zk", "registry.example.com/zk", STS,
+         f"{ZK}.image", "          image: registry.example.com/zk:3.9.5-1", severity="warning"),
 ]
 
 
@@ -404,3 +407,34 @@ def test_readme_promises_are_read_per_source(check_text):
     (finding,) = [f for f in check_text(broken, "production", source="overlay") if f.rule == "ZK-SVC-003"]
     assert (finding.object, finding.path) == ("Service/zookeeper", "spec.ports")
     assert f"README.md:{overlay_line}" in finding.message and "zookeeper:2181" in finding.message
+
+
+# Advice that a user follows must pass the other rules, in the syntax the field takes.
+
+
+def test_heap_advice_is_in_the_heap_syntax_and_fixes_the_finding(check_text):
+    text = fixture_text("production").replace("ZOO_HEAP: 1G", "ZOO_HEAP: 1800M")
+    (finding,) = [f for f in check_text(text, "production") if f.rule == "ZK-RES-004"]
+    advised = re.search(r"lower the heap to (\S+) or raise the limit", finding.message).group(1)
+    assert re.fullmatch(r"[1-9][0-9]*[kKmMgG]", advised), f"{advised} is not a heap size start.sh and the JVM take"
+    assert advised == "1536M"  # 2Gi limit - max(128Mi, 512Mi) headroom
+    assert check_text(text.replace("ZOO_HEAP: 1800M", f"ZOO_HEAP: {advised}"), "production") == []
+
+
+def test_pdb_advice_for_two_members_does_not_break_the_drain_rule(check_text):
+    text = fixture_text("production").replace("replicas: 3", "replicas: 2").replace('ZOO_SERVERS: "3"',
+                                                                                   'ZOO_SERVERS: "2"')
+    findings = check_text(text, "production")
+    (quorum,) = [f for f in findings if f.rule == "ZK-PDB-004"]
+    assert "maxUnavailable: 0" not in quorum.message and "minAvailable: 2" not in quorum.message
+    assert "run 3 members" in quorum.message and "maxUnavailable: 1" in quorum.message
+    fixed = text.replace("replicas: 2", "replicas: 3").replace('ZOO_SERVERS: "2"', 'ZOO_SERVERS: "3"')
+    assert check_text(fixed, "production") == []
+
+
+def test_a_placeholder_registry_warns_and_names_the_component_to_edit(check_text):
+    text = fixture_text("production").replace("registry.corp.internal/zk", "registry.example.com/platform/zk")
+    findings = check_text(text, "production")
+    assert [(f.rule, f.severity) for f in findings] == [("ZK-IMG-003", "warning")]
+    assert "components/registry-image/kustomization.yaml" in findings[0].message
+    assert not has_errors(findings)

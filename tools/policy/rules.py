@@ -257,6 +257,10 @@ def pdb_keeps_quorum(ctx: Context):
             available, path, text = _pdb_budget(pdb, size)
             if available is None:
                 yield Hit(pdb, path, f"{text} gives no usable budget; set maxUnavailable: 1")
+            elif available < quorum and size - quorum < 1:  # an even 2: no budget keeps a quorum and drains
+                yield Hit(pdb, path, f"{text} lets {size - available} of {size} members go at once, leaving "
+                          f"{available} < quorum {quorum}, and with {size} members no budget keeps a quorum and "
+                          "still allows a node drain (ZK-PDB-005); run 3 members (ZK-ENS-001) with maxUnavailable: 1")
             elif available < quorum:
                 yield Hit(pdb, path, f"{text} lets {size - available} of {size} members go at once, leaving "
                           f"{available} < quorum {quorum}; set maxUnavailable: {size - quorum} or minAvailable: "
@@ -673,7 +677,7 @@ def heap_fits_limit(ctx: Context):
                 yield Hit(setting.manifest, setting.path, f"heap {text} ({human(heap)}) plus headroom "
                           f"{human(headroom(limit))} (max(128Mi, 25% of the limit)) = {human(needed)} exceeds "
                           f"container {c.name}'s memory limit {human(limit)}; lower the heap to "
-                          f"{human(limit - headroom(limit))} or raise the limit")
+                          f"{int((limit - headroom(limit)) // MI)}M or raise the limit")
 
 
 @rule("ZK-RES-005", ERROR, "every container's requests are at most its limits")
@@ -754,6 +758,22 @@ def laptop_pull_policy(ctx: Context):
         if c.spec.get("imagePullPolicy") == "Always":
             yield Hit(c.manifest, (*c.path, "imagePullPolicy"), "imagePullPolicy Always pulls an image that was only "
                       "loaded into the node (kind load / minikube image load); use IfNotPresent")
+
+
+# Registries reserved for examples (RFC 2606): components/registry-image ships one until a user sets theirs.
+PLACEHOLDER_REGISTRY = re.compile(r"(?:.+\.)?example(?:\.com|\.net|\.org)?")
+REGISTRY_COMPONENT = "components/registry-image/kustomization.yaml"
+
+
+@rule("ZK-IMG-003", WARNING, "the image does not come from a placeholder registry (registry.example.com)")
+def placeholder_registry(ctx: Context):
+    for c in all_containers(ctx):
+        image = str(c.spec.get("image") or "")
+        host = image.split("/", 1)[0] if "/" in image else ""
+        if PLACEHOLDER_REGISTRY.fullmatch(host):
+            yield Hit(c.manifest, (*c.path, "image"), f"image {image} names the placeholder registry {host}, which "
+                      "no node can pull from; push the image to your registry (nox -s image -- --push REGISTRY) "
+                      f"and set newName in {REGISTRY_COMPONENT} to it (image.repository for the chart)")
 
 
 RULES_BY_ID = {r.id: r for r in RULES}

@@ -32,6 +32,7 @@ from tools.profiles import Profile
 Tracer = Callable[[Manifest, tuple], "str | None"]
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"
+IDENTITY_PATHS = {("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"), ("metadata", "namespace")}
 
 
 def display(path: Path, *roots: Path) -> str:
@@ -98,6 +99,23 @@ def navigate(node, path: list) -> tuple[int | None, bool]:
     return line, True
 
 
+def get_path(doc, path: tuple):
+    """The value at a rendered path, or None."""
+    for segment in path:
+        if isinstance(segment, int) and isinstance(doc, list) and 0 <= segment < len(doc):
+            doc = doc[segment]
+        elif isinstance(segment, str) and isinstance(doc, dict):
+            doc = doc.get(segment)
+        else:
+            return None
+    return doc
+
+
+def _entry_line(entries: CommentedSeq, index: int, entry: CommentedMap, key: str) -> int:
+    """The line of `key` in a list entry of a kustomization, else of the entry."""
+    return entry.lc.key(key)[0] + 1 if key in entry else entries.lc.item(index)[0] + 1
+
+
 def json_pointer(path: tuple) -> str:
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in path)
 
@@ -144,6 +162,7 @@ class KustomizeTracer:
         self.overlay, self.root = overlay.resolve(), root
         self.patches: list[Patch] = []
         self.generators: list[Generator] = []
+        self.images: list[tuple[Path, int, CommentedMap]] = []  # (kustomization, line, `images:` entry)
         self.origins: dict | None = None
 
     def _prepare(self) -> None:
@@ -178,6 +197,14 @@ class KustomizeTracer:
         for entry in k.get("patchesJson6902") or []:
             if isinstance(entry, dict) and entry.get("path"):
                 self._add_patch(directory / entry["path"], entry.get("target"))
+        for index, entry in enumerate(k.get("replicas") or []):  # applied after the patches of its kustomization
+            if isinstance(entry, CommentedMap) and entry.get("name"):
+                doc = YAML(typ="rt").load("spec:\n  replicas: 0\n")  # a patch of spec.replicas; lines unused
+                self.patches.append(Patch(kfile, [doc], {"name": str(entry["name"])},
+                                          entry_line=_entry_line(k["replicas"], index, entry, "count")))
+        for index, entry in enumerate(k.get("images") or []):
+            if isinstance(entry, CommentedMap) and entry.get("name"):
+                self.images.append((kfile, _entry_line(k["images"], index, entry, "newName"), entry))
         for entry in k.get("configMapGenerator") or []:
             if isinstance(entry, CommentedMap):
                 self.generators.append(Generator(kfile, entry))
@@ -226,6 +253,10 @@ class KustomizeTracer:
             found = self._generator_line(manifest, str(path[1]))
             if found:
                 return found
+        if path and path[-1] == "image":
+            found = self._image_line(str(get_path(manifest.doc, path) or ""))
+            if found:
+                return found
         semantic = semantic_path(manifest.doc, path)
         for patch in reversed(self.patches):
             line = self._patch_line(patch, manifest, path, semantic)
@@ -241,6 +272,14 @@ class KustomizeTracer:
                     return f"{display(origin, self.root)}:{line}"
         return display(origin, self.root)
 
+    def _image_line(self, image: str) -> str | None:
+        """The last `images:` entry that renamed or retagged this image (kustomize applies the last one)."""
+        repository = re.sub(r"(@.*|:[^/:]*)$", "", image)
+        for kfile, line, entry in reversed(self.images):
+            if repository in (str(entry.get("newName") or ""), str(entry["name"])):
+                return f"{display(kfile, self.root)}:{line}"
+        return None
+
     def _patch_line(self, patch: Patch, manifest: Manifest, path: tuple, semantic: list) -> int | None:
         if patch.docs and isinstance(patch.docs[0], list):  # JSON 6902
             if not _targets(patch.target, None, manifest):
@@ -253,6 +292,8 @@ class KustomizeTracer:
                 if op_path and (pointer == op_path or pointer.startswith(op_path + "/")):
                     return patch.line(self._op_line(op, ops.lc.item(index)[0] + 1, pointer[len(op_path):]))
             return None
+        if tuple(path) in IDENTITY_PATHS:
+            return None  # every patch of the object repeats its identity; none of them set it
         for doc in patch.docs:
             if _targets(patch.target, doc, manifest) and isinstance(doc, CommentedMap):
                 line, complete = navigate(doc, semantic)
@@ -317,7 +358,14 @@ def find_key_line(text: str, keys: list[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
+VALUES_REF = re.compile(r"\.Values((?:\.\w+)+)")
+
+
 class HelmTracer:
+    """The template line that renders a field; when that line reads exactly one value (`.Values.heap`), the values
+    file that sets it (the profile's, else chart/values.yaml). Without a unique line: the key in the values files
+    (a block rendered by toYaml), else the template alone."""
+
     def __init__(self, chart: Path, values: list[Path], root: Path):
         self.chart, self.values, self.root = chart, values, root
 
@@ -326,7 +374,16 @@ class HelmTracer:
             return None
         template = self.chart / manifest.helm_source.split("/", 1)[-1]
         keys = [s for s in path if isinstance(s, str)][-2:]
-        for file in (template, *self.values):
+        try:
+            text = template.read_text()
+        except OSError:
+            text = ""
+        line = (find_key_line(text, keys) or find_key_line(text, keys[-1:])) if keys else None
+        if line:
+            refs = set(VALUES_REF.findall(text.splitlines()[line - 1]))
+            value = self._value_line(refs.pop().strip(".").split(".")) if len(refs) == 1 else None
+            return value or f"{display(template, self.root)}:{line}"
+        for file in self.values:
             try:
                 line = find_key_line(file.read_text(), keys) if keys else None
             except OSError:
@@ -334,6 +391,14 @@ class HelmTracer:
             if line:
                 return f"{display(file, self.root)}:{line}"
         return display(template, self.root)
+
+    def _value_line(self, keys: list[str]) -> str | None:
+        for file in self.values:
+            for doc in _load_rt(file):
+                line, complete = navigate(doc, keys)
+                if complete and line:
+                    return f"{display(file, self.root)}:{line}"
+        return None
 
 
 def tracer_for(profile: Profile) -> Tracer | None:
