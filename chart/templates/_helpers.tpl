@@ -136,6 +136,49 @@ Checks the schema cannot express; a failure stops `helm template` and `helm inst
 {{- if and .Values.persistence.dataLog.enabled (not .Values.persistence.dataLog.size) }}
 {{- fail "persistence.dataLog.size is required when persistence.dataLog.enabled is true" }}
 {{- end }}
+{{- if eq .Values.image.tag "latest" }}
+{{- fail "image.tag: latest is not a pinned tag (ZK-IMG-001): members of one ensemble could run different builds; set a version tag such as 3.9.5-1, or image.digest" }}
+{{- end }}
+{{- include "zookeeper.checkHeap" . }}
+{{- end }}
+
+{{/*
+The policy rule ZK-RES-004 (tools/policy/rules.py), word for word, so a chart user who never runs `nox -s validate`
+is stopped too: the heap plus headroom max(128Mi, 25% of the limit) must fit resources.limits.memory.
+*/}}
+{{- define "zookeeper.checkHeap" -}}
+{{- $mi := 1048576.0 }}
+{{- $limit := include "zookeeper.quantityBytes" .Values.resources.limits.memory | float64 }}
+{{- $heapUnits := dict "k" 1024.0 "m" $mi "g" (mulf $mi 1024) "t" (mulf $mi 1048576) }}
+{{- $heapNumber := regexFind "^[0-9]+" .Values.heap }}
+{{- $heap := mulf ($heapNumber | float64) (get $heapUnits (lower (trimPrefix $heapNumber .Values.heap))) }}
+{{- $headroom := maxf (mulf 128 $mi) (divf $limit 4) }}
+{{- if gt (addf $heap $headroom) $limit }}
+{{- fail (printf "ZK-RES-004: heap %s (%s) plus headroom %s (max(128Mi, 25%% of the limit)) = %s exceeds container zookeeper's memory limit %s; lower the heap to %dM or raise the limit (chart values: heap, resources.limits.memory)" .Values.heap (include "zookeeper.humanBytes" $heap) (include "zookeeper.humanBytes" $headroom) (include "zookeeper.humanBytes" (addf $heap $headroom)) (include "zookeeper.humanBytes" $limit) (int (floor (divf (subf $limit $headroom) $mi)))) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Bytes in a Kubernetes quantity (512Mi, 1Gi, 2G, 1.5Gi, 1073741824), as tools.policy.model.k8s_bytes reads it.
+*/}}
+{{- define "zookeeper.quantityBytes" -}}
+{{- $text := toString . }}
+{{- $number := regexFind "^[0-9.]+" $text }}
+{{- $units := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "m" 0.001 }}
+{{- mulf ($number | float64) (get $units (trimPrefix $number $text)) }}
+{{- end }}
+
+{{/*
+A byte count as tools.policy.model.human writes it: 1Gi, 768Mi, 1.50Gi.
+*/}}
+{{- define "zookeeper.humanBytes" -}}
+{{- $bytes := float64 . }}
+{{- $unit := "" }}{{- $value := $bytes }}
+{{- if ge $bytes 1073741824.0 }}{{ $unit = "Gi" }}{{ $value = divf $bytes 1073741824 }}
+{{- else if ge $bytes 1048576.0 }}{{ $unit = "Mi" }}{{ $value = divf $bytes 1048576 }}
+{{- else }}{{ $unit = "B" }}
+{{- end }}
+{{- if eq $value (floor $value) }}{{ printf "%g%s" $value $unit }}{{ else }}{{ printf "%.2f%s" $value $unit }}{{ end }}
 {{- end }}
 
 {{/*

@@ -1,11 +1,13 @@
 """`helm lint --strict` is clean for the defaults and every ci values file, and does fail on a broken chart."""
 
+import re
 import shutil
 
 import pytest
 from chart_helpers import CHART, CI_VALUES
 
-from tools import helm
+from tools import helm, versions
+from tools.run import run
 
 
 @pytest.mark.parametrize("env", ["default", *CI_VALUES])
@@ -19,10 +21,10 @@ def test_helm_lint_strict_is_clean(env):
 
 def test_helm_lint_strict_fails_on_values_the_schema_refuses(tmp_path):
     values = tmp_path / "values.yaml"
-    values.write_text("replicas: 0\n")
+    values.write_text("replicas: 4\n")
     result = helm.lint(CHART, values=[values], strict=True)
     assert result.code != 0
-    assert "minimum: got 0, want 1" in result.stdout + result.stderr
+    assert "at '/replicas': value must be one of 1, 3, 5, 7, 9" in result.stdout + result.stderr
 
 
 def test_helm_lint_strict_fails_on_a_template_error(tmp_path):
@@ -35,3 +37,17 @@ def test_helm_lint_strict_fails_on_a_template_error(tmp_path):
     result = helm.lint(chart, strict=True)
     assert result.code != 0
     assert "statefulset.yaml" in result.stdout + result.stderr
+
+
+def test_the_pinned_helm_renders_for_a_current_kubernetes_without_kube_version(tmp_path):
+    """helm built without its Makefile's ldflags says v1.20.0 and the chart's kubeVersion >=1.25 refuses it."""
+    result = run([helm.helm(), "template", "zk", str(CHART), "-f", str(CHART / "ci" / "kind-values.yaml")], check=False)
+    assert result.code == 0, result.stderr
+    probe = tmp_path / "probe"
+    (probe / "templates").mkdir(parents=True)
+    (probe / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
+    (probe / "templates" / "kube.yaml").write_text("kube: {{ .Capabilities.KubeVersion.Version }}\n")
+    rendered = run([helm.helm(), "template", "probe", str(probe)]).stdout
+    minor = int(re.search(r"kube: v1\.(\d+)\.\d+", rendered).group(1))
+    assert minor == int(versions.HELM_KUBERNETES_VERSION.split(".")[1]) and minor >= 25
+    assert run([helm.helm(), "version", "--template", "{{.Version}}"]).stdout == versions.HELM_VERSION

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from chart_helpers import CHART
 
-from tools import helm
+from tools import helm, policy
 from tools.run import CommandError
 
 SCHEMA_FAILURE = "values don't meet the specifications of the schema"
@@ -33,10 +33,11 @@ def test_a_misspelt_top_level_key_is_refused(tmp_path):
     assert "additional properties 'replica' not allowed" in stderr
 
 
-def test_zero_replicas_is_refused(tmp_path):
-    stderr = template_error(tmp_path, "replicas: 0\n")
+@pytest.mark.parametrize("replicas", [0, 2, 4, 6])
+def test_an_even_or_zero_replica_count_is_refused(tmp_path, replicas):
+    stderr = template_error(tmp_path, f"replicas: {replicas}\n")
     assert SCHEMA_FAILURE in stderr
-    assert "at '/replicas': minimum: got 0, want 1" in stderr
+    assert "at '/replicas': value must be one of 1, 3, 5, 7, 9" in stderr
 
 
 def test_a_misspelt_nested_key_is_refused(tmp_path):
@@ -45,7 +46,6 @@ def test_a_misspelt_nested_key_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("values_yaml", "message"), [
-    ("image:\n  tag: latest\n", "at '/image/tag'"),
     ("ports:\n  client: 70000\n", "at '/ports/client': maximum: got 70,000, want 65,535"),
     ("zookeeper:\n  fourLetterWords: [ruok, mntr]\n", "at '/zookeeper/fourLetterWords'"),
     ("antiAffinity: always\n", "at '/antiAffinity'"),
@@ -65,6 +65,8 @@ def test_out_of_range_and_unknown_choices_are_refused(tmp_path, values_yaml, mes
     ("zookeeper:\n  minSessionTimeout: 50000\n",
      "zookeeper.minSessionTimeout (50000) must not exceed zookeeper.maxSessionTimeout (40000)"),
     ("ports:\n  metrics: 2181\n", "ports: client, server, leaderElection and metrics must differ"),
+    ("image:\n  tag: latest\n", "image.tag: latest is not a pinned tag (ZK-IMG-001): members of one ensemble could "
+     "run different builds; set a version tag such as 3.9.5-1, or image.digest"),
 ])
 def test_what_the_schema_cannot_express_fails_in_the_template(tmp_path, values_yaml, message):
     assert message in template_error(tmp_path, values_yaml)
@@ -121,7 +123,6 @@ def test_an_unknown_key_is_refused_at_every_level(tmp_path, level):
     ({"replicas": 4}, "/replicas"),  # odd: 4 members tolerate one failure, as 3 do
     ({"replicas": 2}, "/replicas"),
     ({"image": {"tag": ""}}, "/image/tag"),  # a pinned tag
-    ({"image": {"tag": "latest"}}, "/image/tag"),
     ({"image": {"digest": "sha256:abc"}}, "/image/digest"),
     ({"persistence": {"size": "5GB"}}, "/persistence/size"),  # sizes in Mi, Gi, Ti
     ({"persistence": {"dataLog": {"enabled": True, "size": "10G"}}}, "/persistence/dataLog/size"),
@@ -146,3 +147,23 @@ def test_a_value_inside_the_guards_renders(tmp_path, values):
     path = tmp_path / "good-values.yaml"
     path.write_text(yaml.safe_dump(values))
     assert "kind: StatefulSet" in helm.template(CHART, values=[path])
+
+
+@pytest.mark.parametrize(("env", "fits", "too_big", "limit"), [
+    ("kind", "256M", "400M", None),                # 512Mi limit: 384M fits
+    ("production", "1G", "1600M", None),           # 2Gi limit: 1536M fits
+    ("default", "512M", "1200M", "1.5Gi"),          # a fractional limit: 1.50Gi, headroom 384Mi
+])
+def test_a_heap_that_does_not_fit_the_limit_fails_with_the_policy_message(tmp_path, env, fits, too_big, limit):
+    """ZK-RES-004 in the chart: a user who never runs validate gets the same message from helm."""
+    values = [] if env == "default" else [CHART / "ci" / f"{env}-values.yaml"]
+    limit_set = [f"resources.limits.memory={limit}", f"resources.requests.memory={limit}"] if limit else []
+    rendered = helm.template(CHART, values=values, set_values=[*limit_set, f"heap={fits}"])
+    assert f'ZOO_HEAP: "{fits}"' in rendered
+    manifest = tmp_path / "rendered.yaml"
+    manifest.write_text(rendered.replace(f'ZOO_HEAP: "{fits}"', f'ZOO_HEAP: "{too_big}"'))
+    (finding,) = [f for f in policy.check_files([manifest], env) if f.rule == "ZK-RES-004"]
+
+    with pytest.raises(CommandError) as failure:
+        helm.template(CHART, values=values, set_values=[*limit_set, f"heap={too_big}"])
+    assert f"ZK-RES-004: {finding.message}" in failure.value.result.stderr

@@ -37,7 +37,7 @@ def test_values_yaml_starts_with_the_schema_modeline_and_every_key_has_a_row():
     assert {"replicas", "image.tag", "resources.limits.memory", "persistence.dataLog.enabled",
             "zookeeper.fourLetterWords", "securityContext.runAsUser"} <= set(keys)
     replicas = next(row for row in values_table.rows() if row.key == "replicas")
-    assert (replicas.type, replicas.default) == ("integer", 3)
+    assert (replicas.type, replicas.default) == ("`1`, `3`, `5`, `7` or `9`", 3)
     assert replicas.description.startswith("ensemble members")
 
 
