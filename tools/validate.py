@@ -42,8 +42,8 @@ def _version_span(kube_versions: list[str]) -> str:
 def schema_findings(files: list[Path], kube_versions: list[str]) -> list[str]:
     """kubeconform every file against every version; one line per distinct problem, listing the versions it hits."""
     kinds = set().union(*(api_kinds(f) for f in files))
+    binary = kubeconform()  # a missing kubeconform fails before the schemas are built
     schemas.ensure(kinds, kube_versions)
-    binary = kubeconform()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         outcomes = [o for batch in pool.map(lambda v: validate(files, v, binary), kube_versions) for o in batch]
     problems: dict[tuple[str, str, str, str], list[str]] = {}
@@ -79,15 +79,15 @@ def _policy_and_parity(rendered: dict[Profile, Path], summary: list[str]) -> lis
     rules = sum(len(ids) for ids in findings.checked.values())
     summary.append(f"policy: {len(findings.checked)} profiles, {rules} rule checks: {errors} errors, "
                    f"{len(findings) - errors} warnings")
-    if policy.has_errors(findings):
-        failures.append("policy: error-level findings above")
+    failures += [f"policy: {f.rule} {f.profile} {f.object}: error above"
+                 for f in findings if f.severity == policy.ERROR]
     envs = parity.environments_compared(rendered)
     differences = parity.check(rendered)
     failures += [f"parity: {d}" for d in differences]
     compared = ", ".join(envs) or "none: no environment has both its overlay and chart profile among the targets"
     summary.append(f"parity: {len(envs)} environments compared ({compared}): {len(differences)} differences")
     if envs and not differences:
-        print("parity: every chart profile matches its overlay")
+        print(f"parity: the chart matches the overlays for {', '.join(envs)}")
     return failures
 
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         failures += extra
     else:
         summary.append("policy and parity: not run on files given by path (they need rendered profiles; "
-                       "`python -m tools.policy --as TYPE FILE` checks files)")
+                       "`nox -s policy -- --as TYPE FILE` checks files)")
     print("validate ran:\n" + "\n".join(f"  {line}" for line in summary))
     if failures:
         raise UserError(f"validation failed: {len(failures)} problem(s), listed above")

@@ -12,7 +12,10 @@ import pytest
 import yaml
 
 from tools import REPO_ROOT, schemas
+from tools import validate as validate_module
 from tools.mutate import copy_repository
+from tools.profiles import Profile
+from tools.render import render_all
 
 PYTHON = sys.executable
 
@@ -47,7 +50,8 @@ def test_every_profile_validates_against_every_kubernetes_version(tmp_path):
     summary = result.stdout.split("validate ran:\n", 1)[1].splitlines()
     assert summary[0].startswith("  render: 9 profiles (overlay-minikube, ")
     assert summary[1] == f"  kubeconform -strict: 9 files x {len(versions)} Kubernetes versions: 0 problems"
-    assert summary[2].startswith("  policy: 9 profiles, ") and summary[2].endswith(": 0 errors, 0 warnings")
+    # the warnings: ZK-IMG-003, the placeholder registry in the openshift and production profiles
+    assert summary[2].startswith("  policy: 9 profiles, ") and summary[2].endswith(": 0 errors, 6 warnings")
     assert summary[3] == "  parity: 4 environments compared (minikube, kind, openshift, production): 0 differences"
 
 
@@ -142,3 +146,29 @@ def test_standalone_schemas_resolve_every_reference(api_version, kind, tmp_path,
     jsonschema.Draft202012Validator.check_schema(schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "bogus": 1}}, schema)
+
+
+def test_parity_says_it_did_not_run_when_no_overlay_was_rendered(tmp_path):
+    result = validate("chart-kind", "--kube-versions", "v1.37.0", "--build-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "  parity: 0 environments compared (none: " in result.stdout
+    assert "match" not in result.stdout.replace("matchLabels", "")
+
+
+def test_parity_names_the_environments_it_compared(tmp_path):
+    result = validate("overlay-kind", "chart-kind", "--kube-versions", "v1.37.0", "--build-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "parity: the chart matches the overlays for kind\n" in result.stdout
+
+
+def test_the_problem_count_counts_every_policy_error(project_copy):
+    """Two policy errors are two problems in the closing line, not one."""
+    for file, old, new in [("components/laptop/kustomization.yaml", "ZOO_HEAP=256M", "ZOO_HEAP=480M"),
+                           ("base/poddisruptionbudget.yaml", "maxUnavailable: 1", "maxUnavailable: 0")]:
+        text = (project_copy / file).read_text()
+        assert text.count(old) == 1
+        (project_copy / file).write_text(text.replace(old, new))
+    rendered = render_all([Profile("overlay", "kind", project_copy)], project_copy / "build")
+    failures = validate_module._policy_and_parity(rendered, summary=[])
+    assert sorted(line.split()[1] for line in failures) == ["ZK-PDB-005", "ZK-RES-004"]
+    assert all("overlay-kind" in line for line in failures)
