@@ -1,17 +1,30 @@
 """kube-zookeeper's sessions; `nox -l` is the menu. The logic lives in tools/."""
 
+import hashlib
+import sys
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True  # a missing interpreter fails the run; it never skips a gate
 nox.options.sessions = ["lint", "validate", "tests"]
 
-PYTHON = "3.11"
+# Any Python from 3.11 up: the one running nox; under an older one, python3.11 (an error when it is missing).
+PYTHON = sys.executable if sys.version_info >= (3, 11) else "3.11"
 
 
 def _install(session: nox.Session, *extras: str) -> None:
+    """`pip install -e .[extras]` once per venv, again only when pyproject.toml or the extras change."""
     spec = f".[{','.join(extras)}]" if extras else "."
+    stamp = Path(session.virtualenv.location) / "kube-zookeeper-install.sha256"
+    key = hashlib.sha256(Path("pyproject.toml").read_bytes() + spec.encode()).hexdigest()
+    if stamp.exists() and stamp.read_text() == key:
+        session.log(f"{spec} already installed (pyproject.toml unchanged)")
+        return
     session.install("-q", "-e", spec)
+    stamp.write_text(key)
 
 
 @nox.session(python=PYTHON)
@@ -44,7 +57,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff, yamllint, shellcheck, hadolint and the README values table."""
+    """ruff, yamllint, shellcheck, hadolint and the README values table (-- --fix rewrites the table)."""
     _install(session, "lint")
     session.run("python", "-m", "tools.lint", *session.posargs)
 
@@ -65,7 +78,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def image(session: nox.Session) -> None:
-    """Build the ZooKeeper image with podman or docker."""
+    """Build the ZooKeeper image with podman or docker (-- --save PATH, --push REGISTRY)."""
     _install(session)
     session.run("python", "-m", "tools.image", *session.posargs)
 
