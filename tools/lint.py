@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -43,6 +44,15 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, list[str]]]:
 
 @cli
 def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nox -s lint --", description=__doc__)
+    parser.add_argument("--fix", action="store_true",
+                        help="first rewrite the README values table from chart/values.yaml and apply ruff's safe fixes")
+    args = parser.parse_args(argv)
+    if args.fix:
+        for cmd in ([sys.executable, "-m", "tools.values_table", "--write"],
+                    [sys.executable, "-m", "ruff", "check", "--fix", *PYTHON_PATHS]):
+            result = run(cmd, check=False, cwd=REPO_ROOT, timeout=300)
+            print((result.stdout + result.stderr).rstrip())
     failed = []
     for name, cmd in checks():
         result = run(cmd, check=False, cwd=REPO_ROOT, timeout=300)
