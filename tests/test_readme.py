@@ -1,0 +1,142 @@
+"""Every command the READMEs show runs as shown: nox sessions exist and take the options given, kubectl and helm
+subcommands take the flags given, and the files and directories named exist. Commands of tools that are not
+installed here (kind, minikube, oc) are skipped with the reason; nothing is run against a cluster."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from functools import cache
+
+import pytest
+
+from tests.nox_cli import session_names
+from tools import REPO_ROOT
+
+READMES = [REPO_ROOT / "README.md", REPO_ROOT / "image" / "README.md"]
+SHELL_BLOCK = re.compile(r"^```(?:sh|bash)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+INLINE_NOX = re.compile(r"`((?:pipx run )?nox(?: [^`]*)?)`")
+REPO_PATH = re.compile(r"^(base|components|overlays|chart|image|tools)/")
+
+
+def shell_commands(text: str) -> list[str]:
+    """The commands of the shell blocks (continuations joined, comments dropped, `a && b` split) and every inline
+    `nox ...` in the prose."""
+    found = []
+    for block in SHELL_BLOCK.findall(text):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            while words:
+                head, _, rest = " ".join(words).partition(" && ")
+                found.append(head)
+                words = rest.split() if rest else []
+    found += INLINE_NOX.findall(text)
+    return found
+
+
+COMMANDS = sorted({(readme.relative_to(REPO_ROOT).as_posix(), command)
+                   for readme in READMES for command in shell_commands(readme.read_text())})
+
+
+def session_modules() -> dict[str, list[str]]:
+    """session -> the command its body runs (`python -m tools.X` or `pytest`), read from noxfile.py."""
+    text = (REPO_ROOT / "noxfile.py").read_text()
+    found = {}
+    for name, body in re.findall(r"^def (\w+)\(session[^\n]*\n(.*?)(?=^\S|\Z)", text, re.MULTILINE | re.DOTALL):
+        runs = re.search(r'session\.run\("python", "-m", "([\w.]+)"|session\.run\("(pytest)"', body)
+        if runs:
+            found[name] = ["-m", runs.group(1)] if runs.group(1) else ["-m", "pytest"]
+    return found
+
+
+@cache
+def help_text(*argv: str) -> str:
+    result = subprocess.run([*argv, "--help"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert result.returncode == 0, f"{shlex.join(argv)} --help failed: {result.stderr}"
+    return result.stdout + result.stderr
+
+
+def check_flags(words: list[str], help_output: str, what: str) -> None:
+    """Every -x/--flag in words appears in the help; a value from a {a,b} choice list is one of them."""
+    for index, word in enumerate(words):
+        if not word.startswith("-") or word == "--":
+            continue
+        flag = word.split("=", 1)[0]
+        assert re.search(rf"(?:^|[\s,\[]){re.escape(flag)}(?:[\s,=\]]|$)", help_output, re.MULTILINE), \
+            f"{what} has no option {flag}"
+        choices = re.search(rf"{re.escape(flag)}[ =]\{{([\w,-]+)\}}", help_output)
+        value = word.split("=", 1)[1] if "=" in word else (words[index + 1] if index + 1 < len(words) else "")
+        if choices and value and not value.startswith("-"):
+            assert value in choices.group(1).split(","), f"{what} {flag}: {value} is not one of {choices.group(1)}"
+
+
+def check_paths(words: list[str]) -> None:
+    for word in words:
+        if REPO_PATH.match(word):
+            assert (REPO_ROOT / word).exists(), f"{word} does not exist"
+
+
+def test_the_readmes_use_nox_sessions_not_python_m():
+    for readme in READMES:
+        assert "python -m tools" not in readme.read_text(), f"{readme.name}: use the nox session (nox -s ... -- ...)"
+
+
+def test_the_quick_start_is_two_commands_that_install_nox_without_the_system_pip():
+    text = (REPO_ROOT / "README.md").read_text()
+    quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (block,) = SHELL_BLOCK.findall(quick_start)
+    assert shell_commands(f"```sh\n{block}```\n") == ["pipx run nox -s validate", "pipx run nox -s tests"]
+    assert "pip install" not in quick_start
+
+
+@pytest.mark.parametrize(("readme", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
+def test_the_command_runs_as_shown(readme, command):
+    words = shlex.split(command)
+    if words[:2] == ["pipx", "run"]:
+        words = words[2:]
+    tool = words[0]
+    check_paths(words)
+    if tool == "nox":
+        options, _, posargs = " ".join(words[1:]).partition(" -- ")
+        options = options.split()
+        if options[:1] in (["-s"], ["--session"]):
+            session = options[1]
+            assert session in session_names(), f"{readme}: nox has no session {session} (nox -l)"
+            if posargs:
+                module = session_modules()[session]
+                check_flags(posargs.split(), help_text(sys.executable, *module), f"nox -s {session} --")
+        else:
+            check_flags(options, help_text(sys.executable, "-m", "nox"), "nox")
+        return
+    if tool in ("kubectl", "helm", "docker"):
+        if tool != "helm" and not shutil.which(tool):
+            pytest.skip(f"{tool} is not installed here")
+        argv = [tool] if tool != "helm" else [helm_binary()]
+        if "--" in words:  # kubectl exec POD -- SCRIPT: one of the image's scripts
+            script = words[words.index("--") + 1]
+            assert (REPO_ROOT / "image" / script).is_file(), f"the image has no {script}"
+            words = words[: words.index("--")]
+        sub = [w for w in words[1:3] if re.fullmatch(r"[a-z][a-z-]*", w)]
+        usage = help_text(*argv, *sub)
+        if len(sub) == 2 and not re.search(rf"\b{tool} {sub[0]} {sub[1]}\b", usage):
+            usage = help_text(*argv, sub[0])
+        check_flags(words[1:], usage, f"{tool} {' '.join(sub)}")
+        return
+    if tool in ("kind", "minikube", "oc"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} is not installed here (its commands need its cluster)")
+        return
+    pytest.fail(f"{readme}: {command}: no check for {tool} commands; add one")
+
+
+def helm_binary() -> str:
+    from tools import helm
+    from tools.errors import ToolMissing
+
+    try:
+        return helm.helm()
+    except ToolMissing as exc:
+        pytest.skip(f"helm is not available: {exc}")
