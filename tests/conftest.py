@@ -1,15 +1,33 @@
 """Shared fixtures: the tutorial's manifest, and a container engine with the built image (session-wide)."""
 
 import shutil
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from tools import image
+from tools import image, progress
 from tools.engine import BASE_IMAGE, Engine
 from tools.errors import ToolMissing
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def progress_past_capture(pytestconfig):
+    """Slow steps in fixtures (go install, debootstrap, Maven, the image build, the schema build) print their progress
+    lines on the terminal, not into captured output that only shows on failure."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    lock = threading.Lock()
+
+    def to_terminal(line: str) -> None:
+        with lock, capture.global_and_fixture_disabled():
+            print(line, file=sys.stderr, flush=True)
+
+    progress.set_sink(to_terminal)
+    yield
+    progress.set_sink(None)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@
     engine.build(context, tag, no_cache=False, dockerfile=None) -> Result
     engine.image_exists(tag) -> bool; engine.image_size(tag) -> int (bytes); engine.image_rm(tag)
     engine.image_label(tag, label) -> str
+    engine.save(tag, archive)          # docker-archive tar for kind/minikube/docker; engine.push(tag, registry) -> ref
     engine.network_create(name, subnet="10.89.7.0/24"); engine.network_rm(name)
     engine.network_connect(network, container, ip=None); engine.network_disconnect(network, container)
     engine.volume_create(name); engine.volume_rm(name)
@@ -31,6 +32,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from tools import progress
 from tools.errors import ToolMissing, UserError
 from tools.run import Result, run
 from tools.toolcache import cache_dir
@@ -115,6 +117,32 @@ class Engine:
         fmt = "{{index .Labels " + f'"{label}"' + "}}"
         return self.cli("image", "inspect", "--format", fmt, tag, timeout=60).stdout.strip()
 
+    def save(self, tag: str, archive: Path) -> None:
+        """Write the image as a docker-archive tar (what `kind load image-archive`, `minikube image load` and
+        `docker load -i` read); written beside the target and renamed, so no half-written archive is left.
+
+        podman names a local build localhost/<tag>; the archive carries the name a manifest's bare `<tag>` means
+        to containerd and docker (docker.io/library/<tag>), so the loaded image is the one the pods ask for."""
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        partial = archive.with_name(f".{archive.name}.partial")
+        partial.unlink(missing_ok=True)
+        fmt = ["--format", "docker-archive"] if self.name == "podman" else []
+        if self.name == "podman" and docker_reference(tag) != tag:
+            self.cli("tag", tag, docker_reference(tag), timeout=60)
+            tag = docker_reference(tag)
+        try:
+            self.cli("save", *fmt, "--output", str(partial), tag, timeout=900)
+            partial.replace(archive)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def push(self, tag: str, registry: str) -> str:
+        """Tag the image as REGISTRY/<tag> and push it; returns the pushed reference."""
+        target = f"{registry.rstrip('/')}/{tag.rsplit('/', 1)[-1]}"
+        self.cli("tag", tag, target, timeout=60)
+        self.cli("push", target, timeout=1800)
+        return target
+
     def image_rm(self, tag: str) -> None:
         self.cli("rmi", "--force", tag, check=False, timeout=120)
 
@@ -140,8 +168,11 @@ class Engine:
             return False
         tarball = cache_dir() / f"debian-bookworm-{BASE_RECIPE}.tar"
         if not tarball.exists():
-            _debootstrap_tarball(tarball)
-        self.cli("import", "--change", f"LABEL {BASE_RECIPE_LABEL}={BASE_RECIPE}", str(tarball), tag, timeout=600)
+            with progress.step("making the Debian bookworm base with debootstrap",
+                               note=f"once; cached in {tarball}; about 1-3 min"):
+                _debootstrap_tarball(tarball)
+        with progress.step(f"importing it into podman as {tag}", note="once per podman store"):
+            self.cli("import", "--change", f"LABEL {BASE_RECIPE_LABEL}={BASE_RECIPE}", str(tarball), tag, timeout=600)
         return True
 
     # -- networks and volumes -------------------------------------------------------------------------------------
@@ -235,6 +266,14 @@ class Engine:
 
     def exists(self, name: str) -> bool:
         return self.cli("container", "inspect", name, check=False, timeout=60).code == 0
+
+
+def docker_reference(image: str) -> str:
+    """The full name docker and containerd give an image reference: kube-zookeeper:1 -> docker.io/library/...:1."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return image
+    return f"docker.io/{image}" if rest else f"docker.io/library/{image}"
 
 
 def apt_mirror() -> str:

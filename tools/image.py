@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.engine import Engine
+from tools import progress
+from tools.engine import Engine, podman_store
 from tools.errors import UserError, cli
 from tools.run import CommandError, run, which
 
@@ -41,11 +42,13 @@ def fetch_jars(dest: Path) -> list[Path]:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    run(
-        [mvn, "--batch-mode", "--quiet", "--strict-checksums", "--file", IMAGE_DIR / "pom.xml",
-         "dependency:copy-dependencies", f"-DoutputDirectory={dest}"],
-        timeout=900,
-    )  # fmt: skip
+    with progress.step("fetching the ZooKeeper jars pinned in image/pom.xml with Maven",
+                       note="downloaded once into ~/.m2; later builds copy them from there"):
+        run(
+            [mvn, "--batch-mode", "--quiet", "--strict-checksums", "--file", IMAGE_DIR / "pom.xml",
+             "dependency:copy-dependencies", f"-DoutputDirectory={dest}"],
+            timeout=900,
+        )  # fmt: skip
     return sorted(dest.glob("*.jar"))
 
 
@@ -110,7 +113,9 @@ def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock
         context = stage_context(update_lock=update_lock)
         engine.ensure_base_image()
         started = time.monotonic()
-        engine.build(context, tag, no_cache=no_cache)
+        with progress.step(f"building {tag} with {engine.name}",
+                           note="3-8 min the first time; then the layer cache makes it seconds"):
+            engine.build(context, tag, no_cache=no_cache)
         return time.monotonic() - started
 
 
@@ -248,17 +253,70 @@ class Ensemble:
         self.engine.network_rm(self.network)
 
 
+ARCHIVE = "build/kube-zookeeper.tar"
+
+
+def next_steps(engine: Engine, tag: str, archive: Path | None = None, pushed: str | None = None) -> list[str]:
+    """The commands that put the built image where kind, minikube, docker and a registry can use it."""
+    name = tag.rsplit(":", 1)[0]
+    if pushed:
+        repository = pushed.rsplit(":", 1)[0]
+        return [f"pushed {pushed}; point the manifests at it:",
+                f"  Kustomize: set newName: {repository} in components/registry-image/kustomization.yaml",
+                f"  Helm:      --set image.repository={repository}"]
+    if archive is None:
+        where = (f"podman's private store ({podman_store()}), which kind, minikube and docker do not see"
+                 if engine.name == "podman" else "the docker daemon")
+        shown = ARCHIVE
+        lines = [f"{tag} is in {where}. To use it:",
+                 f"  kind:      nox -s image -- --save {shown} && kind load image-archive {shown}",
+                 f"  minikube:  nox -s image -- --save {shown} && minikube image load {shown}",
+                 f"  docker:    nox -s image -- --save {shown} && docker load -i {shown}"]
+        if engine.name == "docker":
+            lines[1:3] = [f"  kind:      kind load docker-image {tag}", f"  minikube:  minikube image load {tag}"]
+            lines[3] = "  docker:    already there"
+    else:
+        shown = os.path.relpath(archive) if not os.path.relpath(archive).startswith("..") else str(archive)
+        lines = [f"saved {tag} to {shown} (docker-archive). To use it:",
+                 f"  kind:      kind load image-archive {shown}",
+                 f"  minikube:  minikube image load {shown}",
+                 f"  docker:    docker load -i {shown}"]
+    lines.append(f"  registry:  nox -s image -- --push REGISTRY  (pushes REGISTRY/{name.rsplit('/', 1)[-1]}:"
+                 f"{tag.rsplit(':', 1)[-1]}, then prints where to set it)")
+    return lines
+
+
 @cli
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.image", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="nox -s image --", description=__doc__.splitlines()[0])
     parser.add_argument("--tag", default=TAG, help=f"image tag (default {TAG})")
     parser.add_argument("--no-cache", action="store_true", help="rebuild every layer")
     parser.add_argument("--update-lock", action="store_true", help="rewrite image/jars.sha256 from the fetched jars")
+    parser.add_argument("--save", metavar="PATH", type=Path,
+                        help=f"also write the image as a docker-archive tar (e.g. {ARCHIVE}) for kind load "
+                             "image-archive, minikube image load or docker load -i")
+    parser.add_argument("--push", metavar="REGISTRY",
+                        help="also tag the image as REGISTRY/<name>:<tag> and push it with the engine")
     args = parser.parse_args(argv)
+    if args.save is not None and (args.save.is_dir() or not args.save.name.endswith(".tar")):
+        raise UserError(f"--save {args.save}: expected a file path ending in .tar, e.g. {ARCHIVE}")
     engine = Engine.detect()
     seconds = build(engine, args.tag, no_cache=args.no_cache, update_lock=args.update_lock)
     size = engine.image_size(args.tag)
     print(f"built {args.tag} with {engine.name} in {seconds:.1f} s; size {size / 1024 / 1024:.0f} MiB")
+    if args.save is not None:
+        with progress.step(f"saving {args.tag} to {args.save}"):
+            engine.save(args.tag, args.save)
+    pushed = None
+    if args.push:
+        with progress.step(f"pushing {args.tag} to {args.push}"):
+            try:
+                pushed = engine.push(args.tag, args.push)
+            except CommandError as exc:
+                output = (exc.result.stderr or exc.result.stdout).strip().splitlines()
+                raise UserError(f"--push {args.push}: {engine.name} push failed: "
+                                f"{output[-1] if output else f'exit {exc.result.code}'}") from None
+    print("\n".join(next_steps(engine, args.tag, args.save, pushed)))
     return 0
 
 

@@ -1,9 +1,9 @@
 """Progress lines for slow steps: what is built or fetched, that it happens once, a heartbeat, the elapsed time.
 
-    with progress.step("building helm v3.19.0 with go install", once="cached in ~/.cache/kube-zookeeper/bin"):
+    with progress.step("building helm v3.19.0 with go install", note="once; cached in ~/.cache/kube-zookeeper/bin"):
         ...
 
-prints `==> building helm v3.19.0 with go install (once; cached in ...)`, then `... still building helm ...: 1m30s`
+prints `==> building helm v3.19.0 with go install (once; cached in ...) ...`, then `... still building helm ...: 1m30s`
 every `heartbeat` seconds, and `==> building helm ...: done in 12m04s` (or `failed after ...`). Lines go to stderr, so
 a command's stdout (JSON, JUnit) stays clean; pytest fixtures route them past output capture with set_sink().
 """
@@ -21,10 +21,11 @@ HEARTBEAT_SECONDS = 30.0
 _sink: Callable[[str], None] | None = None
 
 
-def set_sink(sink: Callable[[str], None] | None) -> None:
-    """Send progress lines to sink (None: stderr)."""
+def set_sink(sink: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """Send progress lines to sink (None: stderr); returns the previous sink."""
     global _sink
-    _sink = sink
+    previous, _sink = _sink, sink
+    return previous
 
 
 def say(line: str) -> None:
@@ -43,9 +44,10 @@ def elapsed(seconds: float) -> str:
 
 
 @contextmanager
-def step(what: str, *, once: str = "", heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[None]:
-    """Announce `what`, say it is still running every `heartbeat` seconds, and end with the elapsed time."""
-    say(f"==> {what}" + (f" (once; {once})" if once else "") + " ...")
+def step(what: str, *, note: str = "", heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Announce `what` (with a note: whether it happens once, where the result is cached, how long it takes), say it
+    is still running every `heartbeat` seconds, and end with the elapsed time."""
+    say(f"==> {what}" + (f" ({note})" if note else "") + " ...")
     started = time.monotonic()
     done = threading.Event()
 

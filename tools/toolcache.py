@@ -107,7 +107,7 @@ def build_once(target_dir: Path, what: str, build: Callable[[Path], None], expec
             return
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", dir=target_dir.parent))
         try:
-            with progress.step(f"building {what}", once=f"into {target_dir}; expect {expect} the first time",
+            with progress.step(f"building {what}", note=f"once, into {target_dir}; expect {expect} the first time",
                                heartbeat=60):
                 build(tmp_dir)
             tmp_dir.rename(target_dir)

@@ -1,0 +1,54 @@
+"""tools.progress: a slow step says what it does, that it happens once, that it is still running, and how long it
+took; a failed step says so and the error goes on."""
+
+import time
+
+import pytest
+
+from tools import progress
+
+
+@pytest.fixture
+def lines():
+    seen: list[str] = []
+    previous = progress.set_sink(seen.append)
+    yield seen
+    progress.set_sink(previous)
+
+
+def test_a_step_announces_itself_and_ends_with_the_elapsed_time(lines):
+    with progress.step("building helm v3.19.0 with go install", note="once; cached in /cache"):
+        time.sleep(0.05)
+    assert lines[0] == "==> building helm v3.19.0 with go install (once; cached in /cache) ..."
+    assert lines[-1].startswith("==> building helm v3.19.0 with go install: done in 0.")
+    assert lines[-1].endswith(" s")
+
+
+def test_a_long_step_says_it_is_still_running(lines):
+    with progress.step("making the base", heartbeat=0.05):
+        time.sleep(0.3)
+    still = [line for line in lines if "still making the base" in line]
+    assert len(still) >= 2 and still[0].startswith("    ... still making the base: 0.")
+
+
+def test_a_failed_step_says_it_failed_and_the_error_goes_on(lines):
+    with pytest.raises(RuntimeError, match="boom"), progress.step("fetching the jars"):
+        raise RuntimeError("boom")
+    assert lines[-1].startswith("==> fetching the jars: failed after ")
+    assert not any("done in" in line for line in lines)
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(4.25, "4.2 s"), (59.94, "59.9 s"), (61, "1m01s"), (990, "16m30s")])
+def test_elapsed_reads_as_seconds_then_minutes(seconds, text):
+    assert progress.elapsed(seconds) == text
+
+
+def test_lines_go_to_stderr_so_stdout_stays_clean(capsys):
+    previous = progress.set_sink(None)
+    try:
+        with progress.step("building 3 offline JSON schemas"):
+            pass
+    finally:
+        progress.set_sink(previous)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "==> building 3 offline JSON schemas: done in" in captured.err
