@@ -156,21 +156,25 @@ def _targets(target: dict | None, doc, manifest: Manifest) -> bool:
 
 
 class KustomizeTracer:
-    """Built on the first lookup: a profile without findings costs no extra kustomize run."""
+    """Built on the first lookup, and the object origins (an extra kustomize run) only when a finding is not traced
+    to a patch, generator or `replicas:`/`images:` entry: a profile without such findings costs no kustomize run."""
 
     def __init__(self, overlay: Path, root: Path):
         self.overlay, self.root = overlay.resolve(), root
         self.patches: list[Patch] = []
         self.generators: list[Generator] = []
         self.images: list[tuple[Path, int, CommentedMap]] = []  # (kustomization, line, `images:` entry)
-        self.origins: dict | None = None
+        self.walked = False
+        self._origins_found: dict | None = None
 
-    def _prepare(self) -> None:
-        self._walk(self.overlay, set())
-        try:
-            self.origins = self._origins(self.overlay)
-        except (UserError, OSError, yaml.YAMLError):
-            self.origins = {}  # patches and generators still trace; object origins are unknown
+    @property
+    def origins(self) -> dict:
+        if self._origins_found is None:
+            try:
+                self._origins_found = self._origins(self.overlay)
+            except (UserError, OSError, yaml.YAMLError):
+                self._origins_found = {}  # patches and generators still trace; object origins are unknown
+        return self._origins_found
 
     def _walk(self, directory: Path, seen: set) -> None:
         """Patches and generators in the order kustomize applies them: resources, components, own."""
@@ -247,8 +251,9 @@ class KustomizeTracer:
             shutil.rmtree(staging, ignore_errors=True)
 
     def __call__(self, manifest: Manifest, path: tuple) -> str | None:
-        if self.origins is None:
-            self._prepare()
+        if not self.walked:
+            self._walk(self.overlay, set())
+            self.walked = True
         if manifest.kind == "ConfigMap" and len(path) == 2 and path[0] == "data":
             found = self._generator_line(manifest, str(path[1]))
             if found:
