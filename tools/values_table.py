@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         if readme_block(args.readme) != generated.strip():
             raise UserError(f"{args.readme}: the values table is out of date with {args.values}; "
-                            "run `python -m tools.values_table --write`")
+                            "run `nox -s lint -- --fix`")
         print(f"{args.readme}: values table up to date")
     elif args.write:
         changed = write_readme(generated, args.readme)

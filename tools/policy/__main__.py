@@ -1,8 +1,8 @@
 """Check the policy rules over every rendered profile (or over given files as one profile type).
 
-    python -m tools.policy [PROFILE ...] [--format table|json|junit] [--output FILE]
-    python -m tools.policy --as production FILE.yaml|DIR [...]   (checked together, as one profile)
-    python -m tools.policy --list-rules
+    nox -s policy -- [PROFILE ...] [--format table|json|junit] [--output FILE]
+    nox -s policy -- --as production FILE.yaml|DIR [...]   (checked together, as one profile)
+    nox -s policy -- --list-rules
 
 Exit 1 on any error-level finding (warnings never fail), 2 on bad usage.
 """
@@ -38,7 +38,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 @cli
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.policy", description=__doc__,
+    parser = argparse.ArgumentParser(prog="nox -s policy --", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("targets", nargs="*", help="profile names (default: all), or files with --as")
     parser.add_argument("--as", dest="as_type", choices=PROFILE_TYPES, metavar="TYPE",

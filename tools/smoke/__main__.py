@@ -17,7 +17,7 @@ TARGETS = ("local", "cluster", "kind", "minikube", "openshift", "current")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.smoke", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="nox -s smoke --", description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=TARGETS, default="local", help="where the ensemble runs (default local)")
     parser.add_argument(
         "--via",
