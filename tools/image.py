@@ -258,32 +258,26 @@ ARCHIVE = "build/kube-zookeeper.tar"
 
 def next_steps(engine: Engine, tag: str, archive: Path | None = None, pushed: str | None = None) -> list[str]:
     """The commands that put the built image where kind, minikube, docker and a registry can use it."""
-    name = tag.rsplit(":", 1)[0]
     if pushed:
         repository = pushed.rsplit(":", 1)[0]
         return [f"pushed {pushed}; point the manifests at it:",
                 f"  Kustomize: set newName: {repository} in components/registry-image/kustomization.yaml",
                 f"  Helm:      --set image.repository={repository}"]
+    registry = (f"  registry:  nox -s image -- --push REGISTRY  (pushes REGISTRY/{tag.rsplit('/', 1)[-1]}, then "
+                "prints where to set it)")
+    if archive is None and engine.name == "docker":
+        return [f"{tag} is in the docker daemon. To use it:", f"  kind:      kind load docker-image {tag}",
+                f"  minikube:  minikube image load {tag}", registry]
     if archive is None:
-        where = (f"podman's private store ({podman_store()}), which kind, minikube and docker do not see"
-                 if engine.name == "podman" else "the docker daemon")
-        shown = ARCHIVE
-        lines = [f"{tag} is in {where}. To use it:",
-                 f"  kind:      nox -s image -- --save {shown} && kind load image-archive {shown}",
-                 f"  minikube:  nox -s image -- --save {shown} && minikube image load {shown}",
-                 f"  docker:    nox -s image -- --save {shown} && docker load -i {shown}"]
-        if engine.name == "docker":
-            lines[1:3] = [f"  kind:      kind load docker-image {tag}", f"  minikube:  minikube image load {tag}"]
-            lines[3] = "  docker:    already there"
+        shown, save = ARCHIVE, f"nox -s image -- --save {ARCHIVE} && "
+        lines = [f"{tag} is in podman's private store ({podman_store()}), which kind, minikube and docker do not "
+                 "see. To use it:"]
     else:
-        shown = os.path.relpath(archive) if not os.path.relpath(archive).startswith("..") else str(archive)
-        lines = [f"saved {tag} to {shown} (docker-archive). To use it:",
-                 f"  kind:      kind load image-archive {shown}",
-                 f"  minikube:  minikube image load {shown}",
-                 f"  docker:    docker load -i {shown}"]
-    lines.append(f"  registry:  nox -s image -- --push REGISTRY  (pushes REGISTRY/{name.rsplit('/', 1)[-1]}:"
-                 f"{tag.rsplit(':', 1)[-1]}, then prints where to set it)")
-    return lines
+        relative = os.path.relpath(archive)
+        shown, save = (str(archive) if relative.startswith("..") else relative), ""
+        lines = [f"saved {tag} to {shown} (a docker-archive). To use it:"]
+    return [*lines, f"  kind:      {save}kind load image-archive {shown}",
+            f"  minikube:  {save}minikube image load {shown}", f"  docker:    {save}docker load -i {shown}", registry]
 
 
 @cli
