@@ -27,6 +27,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from tools import kustomize
 from tools.errors import UserError
 from tools.manifests import Manifest
+from tools.policy.model import get
 from tools.profiles import Profile
 
 Tracer = Callable[[Manifest, tuple], "str | None"]
@@ -97,18 +98,6 @@ def navigate(node, path: list) -> tuple[int | None, bool]:
         else:
             return line, False
     return line, True
-
-
-def get_path(doc, path: tuple):
-    """The value at a rendered path, or None."""
-    for segment in path:
-        if isinstance(segment, int) and isinstance(doc, list) and 0 <= segment < len(doc):
-            doc = doc[segment]
-        elif isinstance(segment, str) and isinstance(doc, dict):
-            doc = doc.get(segment)
-        else:
-            return None
-    return doc
 
 
 def _entry_line(entries: CommentedSeq, index: int, entry: CommentedMap, key: str) -> int:
@@ -259,7 +248,7 @@ class KustomizeTracer:
             if found:
                 return found
         if path and path[-1] == "image":
-            found = self._image_line(str(get_path(manifest.doc, path) or ""))
+            found = self._image_line(str(get(manifest.doc, path) or ""))
             if found:
                 return found
         semantic = semantic_path(manifest.doc, path)
