@@ -38,6 +38,16 @@ def test_a_failed_step_says_it_failed_and_the_error_goes_on(lines):
     assert not any("done in" in line for line in lines)
 
 
+def test_a_step_that_may_be_quick_is_silent_when_it_is(lines):
+    with progress.step("building 1 offline JSON schemas", quiet_under=0.5):
+        pass
+    assert lines == []
+    with progress.step("building 26 offline JSON schemas", quiet_under=0.05):
+        time.sleep(0.2)
+    assert lines[0] == "==> building 26 offline JSON schemas ..."
+    assert lines[-1].startswith("==> building 26 offline JSON schemas: done in 0.")
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(4.25, "4.2 s"), (59.94, "59.9 s"), (61, "1m01s"), (990, "16m30s")])
 def test_elapsed_reads_as_seconds_then_minutes(seconds, text):
     assert progress.elapsed(seconds) == text

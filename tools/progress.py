@@ -44,25 +44,37 @@ def elapsed(seconds: float) -> str:
 
 
 @contextmanager
-def step(what: str, *, note: str = "", heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+def step(what: str, *, note: str = "", heartbeat: float = HEARTBEAT_SECONDS,
+         quiet_under: float = 0) -> Iterator[None]:
     """Announce `what` (with a note: whether it happens once, where the result is cached, how long it takes), say it
-    is still running every `heartbeat` seconds, and end with the elapsed time."""
-    say(f"==> {what}" + (f" ({note})" if note else "") + " ...")
+    is still running every `heartbeat` seconds, and end with the elapsed time. A step that may be quick
+    (quiet_under > 0) is announced only once it has run that long, and stays silent if it ends sooner."""
     started = time.monotonic()
     done = threading.Event()
+    announced = threading.Event()
+
+    def announce() -> None:
+        say(f"==> {what}" + (f" ({note})" if note else "") + " ...")
+        announced.set()
 
     def beat() -> None:
+        if quiet_under and not done.wait(quiet_under):
+            announce()
         while not done.wait(heartbeat):
             say(f"    ... still {what}: {elapsed(time.monotonic() - started)}")
 
+    if not quiet_under:
+        announce()
     beater = threading.Thread(target=beat, name="progress", daemon=True)
     beater.start()
     try:
         yield
     except BaseException:
-        say(f"==> {what}: failed after {elapsed(time.monotonic() - started)}")
-        raise
-    finally:
         done.set()
         beater.join()
-    say(f"==> {what}: done in {elapsed(time.monotonic() - started)}")
+        say(f"==> {what}: failed after {elapsed(time.monotonic() - started)}")
+        raise
+    done.set()
+    beater.join()
+    if announced.is_set():
+        say(f"==> {what}: done in {elapsed(time.monotonic() - started)}")

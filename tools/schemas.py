@@ -97,7 +97,7 @@ def ensure(kinds: set[tuple[str, str]], kube_versions: list[str]) -> Path:
     if not missing:
         return root
     with progress.step(f"building {len(missing)} offline JSON schemas from {_PACKAGE}",
-                       note=f"once; cached in {root}"):
+                       note=f"once; cached in {root}", quiet_under=2):
         for version, source, target in missing:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
