@@ -1,11 +1,12 @@
 """tools.progress: a slow step says what it does, that it happens once, that it is still running, and how long it
 took; a failed step says so and the error goes on."""
 
+import threading
 import time
 
 import pytest
 
-from tools import progress
+from tools import progress, toolcache
 
 
 @pytest.fixture
@@ -62,3 +63,33 @@ def test_lines_go_to_stderr_so_stdout_stays_clean(capsys):
         progress.set_sink(previous)
     captured = capsys.readouterr()
     assert captured.out == "" and "==> building 3 offline JSON schemas: done in" in captured.err
+
+
+def test_threads_of_one_process_build_once_and_only_the_builder_speaks(lines, tmp_path):
+    """validate renders in parallel threads: one builds helm, the others wait without a misleading line."""
+    calls = []
+
+    def build(tmp):
+        calls.append(tmp)
+        time.sleep(0.2)
+        (tmp / "tool").write_text("built")
+
+    threads = [threading.Thread(target=toolcache.build_once, args=(tmp_path / "tool-v1", "tool v1", build))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and (tmp_path / "tool-v1" / "tool").read_text() == "built"
+    assert [line.split(" (")[0].split(":")[0] for line in lines] == ["==> building tool v1", "==> building tool v1"]
+
+
+def test_a_failed_build_says_so_and_leaves_nothing_behind(lines, tmp_path):
+    def build(tmp):
+        (tmp / "half").write_text("x")
+        raise RuntimeError("compile error")
+
+    with pytest.raises(RuntimeError):
+        toolcache.build_once(tmp_path / "tool-v1", "tool v1", build)
+    assert list(tmp_path.iterdir()) == [tmp_path / ".tool-v1.lock"]
+    assert lines[-1].startswith("==> building tool v1: failed after ")

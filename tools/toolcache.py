@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def ensure(name: str) -> str:
     go = go_binary(f"{name} {version}", f"or put {name} {version} on PATH")
     flags = ["-ldflags", " ".join(ldflags)] if ldflags else None
     build_once(target_dir, f"{name} {version} with go install",
-               lambda tmp: go_install(go, f"{module}@{version}", tmp, flags), expect="5-20 minutes on 2 cores")
+               lambda tmp: go_install(go, f"{module}@{version}", tmp, flags),
+               expect="5-20 minutes on 2 cores" if name == "helm" else "a few minutes")
     return str(binary)
 
 
@@ -87,6 +89,9 @@ def go_install(go: str, package: str, gobin: Path, flags: list[str] | None = Non
     run([go, "install", *(flags or []), package], env={"GOBIN": str(gobin), "CGO_ENABLED": "0"}, timeout=3600)
 
 
+_BUILDING: dict[Path, threading.Lock] = {}  # per target, for the threads of one process (setdefault is atomic)
+
+
 def build_once(target_dir: Path, what: str, build: Callable[[Path], None], expect: str = "a few minutes") -> None:
     """Build into target_dir once, across processes (a lock), with progress; nothing half-built is left behind.
 
@@ -97,7 +102,9 @@ def build_once(target_dir: Path, what: str, build: Callable[[Path], None], expec
     if target_dir.exists():
         return
     target_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(target_dir.parent / f".{target_dir.name}.lock", "w") as lock:
+    # threads of one process (validate renders in parallel) wait silently; another process is named
+    in_process = _BUILDING.setdefault(target_dir, threading.Lock())
+    with in_process, open(target_dir.parent / f".{target_dir.name}.lock", "w") as lock:
         try:  # one build at a time, across processes
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
