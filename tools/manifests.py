@@ -7,6 +7,7 @@ document that is not a mapping, a missing apiVersion or kind, or a kind that no 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,4 +209,15 @@ def load_file(path: Path) -> list[Manifest]:
         raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    return load_text(text, path)
+    return list(_parsed(text, path))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str, path: Path) -> tuple[Manifest, ...]:
+    """One parse per file content: validate's policy and parity read the same renders (treat them as read-only)."""
+    return tuple(load_text(text, path))
+
+
+def forget_parsed() -> None:
+    """Drop the parse cache (benchmarks time a cold parse)."""
+    _parsed.cache_clear()

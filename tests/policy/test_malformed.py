@@ -10,7 +10,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tests.policy.conftest import FIXTURES
 from tools.errors import UserError
-from tools.manifests import Manifest
+from tools.manifests import Manifest, load_file
 from tools.policy import RULES_BY_ID, check_manifests, has_errors
 
 
@@ -73,3 +73,12 @@ def test_a_rule_tripping_over_input_is_a_user_error_naming_the_file(monkeypatch)
     manifests = [Manifest(d, Path("odd.yaml"), i, 1) for i, d in enumerate(load("production"))]
     with pytest.raises(UserError, match=r"odd\.yaml: ZK-TEST-001 cannot read the objects \(TypeError"):
         policy.check_manifests(manifests, "odd", "production")
+
+
+def test_a_rewritten_file_is_parsed_again_even_at_the_same_size(tmp_path):
+    """load_file caches parses by content, so a render rewritten within one clock tick is never served stale."""
+    path = tmp_path / "rendered.yaml"
+    path.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: aaaa\n")
+    assert [m.name for m in load_file(path)] == ["aaaa"]
+    path.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: bbbb\n")
+    assert [m.name for m in load_file(path)] == ["bbbb"]
