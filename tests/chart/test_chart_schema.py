@@ -142,7 +142,8 @@ def test_a_value_breaking_a_guard_is_refused(tmp_path, values, pointer):
 
 
 @pytest.mark.parametrize("values", [{"replicas": 5}, {"replicas": 1}, {"securityContext": {"runAsUser": 1}},
-                                    {"heap": "1g"}, {"persistence": {"size": "512Mi"}}])
+                                    {"heap": "768m"},  # lowercase unit; with 256Mi headroom it fills the 1Gi limit
+                                    {"persistence": {"size": "512Mi"}}])
 def test_a_value_inside_the_guards_renders(tmp_path, values):
     path = tmp_path / "good-values.yaml"
     path.write_text(yaml.safe_dump(values))
