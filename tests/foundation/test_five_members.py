@@ -38,7 +38,11 @@ def five(tmp_path_factory) -> dict[str, Path]:
 
 
 def objects(path: Path) -> dict[str, dict]:
-    return {d["kind"]: d for d in yaml.safe_load_all(path.read_text()) if d}
+    """The StatefulSet and the ConfigMap of the ZooKeeper settings (production also has a dashboard ConfigMap)."""
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    (statefulset,) = [d for d in docs if d["kind"] == "StatefulSet"]
+    (settings,) = [d for d in docs if d["kind"] == "ConfigMap" and "ZOO_SERVERS" in (d.get("data") or {})]
+    return {"StatefulSet": statefulset, "ConfigMap": settings}
 
 
 @pytest.mark.parametrize("source", ["overlay", "chart"])
