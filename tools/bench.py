@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tools import REPO_ROOT, kustomize, schemas, toolcache
 from tools.errors import UserError, cli
+from tools.kubeconform import schema_locations
 from tools.profiles import all_profiles
 from tools.run import run
 
@@ -75,8 +76,8 @@ def _bare_tools(build: Path, kube_versions: list[str]) -> float:
         files.append(build / f"{profile.name}.yaml")
         files[-1].write_text(run(argv, timeout=120).stdout)
     for version in kube_versions:
-        run([kubeconform, "-strict", "-kubernetes-version", version.lstrip("v"), "-schema-location",
-             schemas.location_template(), *map(str, files)], timeout=300)
+        run([kubeconform, "-strict", "-kubernetes-version", version.lstrip("v"), *schema_locations(),
+             *map(str, files)], timeout=300)
     return time.perf_counter() - start
 
 

@@ -32,13 +32,17 @@ def kubeconform() -> str:
     return toolcache.ensure("kubeconform")
 
 
+def schema_locations() -> list[str]:
+    """kubeconform's flags for the offline schemas: Kubernetes' own, then the CRDs'."""
+    return ["-schema-location", schemas.location_template(), "-schema-location", crds.location_template()]
+
+
 def validate(files: list[Path], kube_version: str, binary: str | None = None) -> list[Outcome]:
     """Validate every file against one Kubernetes version in one kubeconform call."""
     cmd = [
         binary or kubeconform(), "-strict", "-output", "json", "-verbose",
         "-kubernetes-version", kube_version.lstrip("v"),
-        "-schema-location", schemas.location_template(),
-        "-schema-location", crds.location_template(),
+        *schema_locations(),
         *map(str, files),
     ]
     result = run(cmd, check=False, timeout=300)
