@@ -118,6 +118,7 @@ class LocalCluster:
                     f"{len(set(info.zones.values()))} zone(s), not --nodes {nodes} --zones {zones}; "
                     "run `down` first to change that"
                 )
+            self._install_monitoring_crds()  # idempotent: a cluster started by an older checkout gets them too
             return info
         if self.root.exists():
             self.progress(f"cluster: {self.root} holds a stopped or partial cluster; removing it first")
