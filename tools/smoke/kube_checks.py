@@ -458,7 +458,7 @@ class KubeScenario(Scenario):
                 address
                 for s in slices
                 for e in s.get("endpoints") or []
-                if (e.get("conditions") or {}).get("ready", True) or service.endswith("headless")
+                if (e.get("conditions") or {}).get("ready", True)  # publishNotReadyAddresses: ready for every pod
                 for address in e.get("addresses", [])
             }
             if ready == expected:
