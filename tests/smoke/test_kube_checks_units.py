@@ -12,7 +12,7 @@ from tools.smoke.scenario import NotRun, Report, Scenario, Step
 
 
 class FakeKubectl:
-    def _namespaced(self):
+    def namespaced_argv(self):
         return ["kubectl", "--namespace", "ns"]
 
 

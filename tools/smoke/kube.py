@@ -36,30 +36,30 @@ class Kubectl:
     namespace: str
     kubeconfig: str | None = None
 
-    def _global(self) -> list[str]:
+    def global_argv(self) -> list[str]:
         return (
             [self.program]
             + (["--kubeconfig", self.kubeconfig] if self.kubeconfig else [])
             + (["--context", self.context] if self.context else [])
         )
 
-    def _namespaced(self) -> list[str]:
-        return self._global() + ["--namespace", self.namespace]
+    def namespaced_argv(self) -> list[str]:
+        return self.global_argv() + ["--namespace", self.namespace]
 
     def version(self) -> list[str]:
-        return self._global() + ["version", f"--request-timeout={REQUEST_TIMEOUT}"]
+        return self.global_argv() + ["version", f"--request-timeout={REQUEST_TIMEOUT}"]
 
     def create_namespace(self) -> list[str]:
-        return self._global() + ["create", "namespace", self.namespace]
+        return self.global_argv() + ["create", "namespace", self.namespace]
 
     def delete_namespace(self, timeout: int) -> list[str]:
-        return self._global() + ["delete", "namespace", self.namespace, "--wait=true", f"--timeout={timeout}s"]
+        return self.global_argv() + ["delete", "namespace", self.namespace, "--wait=true", f"--timeout={timeout}s"]
 
     def apply_kustomize(self, overlay: Path) -> list[str]:
-        return self._namespaced() + ["apply", "-k", str(overlay)]
+        return self.namespaced_argv() + ["apply", "-k", str(overlay)]
 
     def statefulset_names(self) -> list[str]:
-        return self._namespaced() + [
+        return self.namespaced_argv() + [
             "get",
             "statefulsets",
             "--selector",
@@ -69,20 +69,22 @@ class Kubectl:
         ]
 
     def ready_replicas(self, statefulset: str) -> list[str]:
-        return self._namespaced() + ["get", "statefulset", statefulset, "--output", "jsonpath={.status.readyReplicas}"]
+        return self.namespaced_argv() + [
+            "get", "statefulset", statefulset, "--output", "jsonpath={.status.readyReplicas}"
+        ]
 
     def exec(self, pod: str, argv: list[str]) -> list[str]:
-        return self._namespaced() + ["exec", pod, "--", *argv]
+        return self.namespaced_argv() + ["exec", pod, "--", *argv]
 
     def scale(self, statefulset: str, replicas: int) -> list[str]:
-        return self._namespaced() + ["scale", f"statefulset/{statefulset}", f"--replicas={replicas}"]
+        return self.namespaced_argv() + ["scale", f"statefulset/{statefulset}", f"--replicas={replicas}"]
 
     def wait_deleted(self, pod: str, timeout: int) -> list[str]:
-        return self._namespaced() + ["wait", "--for=delete", f"pod/{pod}", f"--timeout={timeout}s"]
+        return self.namespaced_argv() + ["wait", "--for=delete", f"pod/{pod}", f"--timeout={timeout}s"]
 
     def delete_statefulset(self, statefulset: str, timeout: int) -> list[str]:
         """Foreground cascade: returns once the pods are gone; the PVCs stay (volumeClaimTemplates are retained)."""
-        return self._namespaced() + [
+        return self.namespaced_argv() + [
             "delete",
             f"statefulset/{statefulset}",
             "--cascade=foreground",
@@ -100,7 +102,7 @@ class Helm:
     namespace: str
     kubeconfig: str | None = None
 
-    def _scope(self) -> list[str]:
+    def scope_argv(self) -> list[str]:
         return (
             ["--namespace", self.namespace]
             + (["--kubeconfig", self.kubeconfig] if self.kubeconfig else [])
@@ -110,10 +112,10 @@ class Helm:
     def upgrade_install(self, chart: Path, values: Path | None) -> list[str]:
         """Installs the release, or after the StatefulSet was deleted, recreates what is missing."""
         values_args = ["--values", str(values)] if values else []
-        return [self.program, "upgrade", "--install", RELEASE, str(chart), *values_args, *self._scope()]
+        return [self.program, "upgrade", "--install", RELEASE, str(chart), *values_args, *self.scope_argv()]
 
     def uninstall(self, timeout: int) -> list[str]:
-        return [self.program, "uninstall", RELEASE, "--wait", f"--timeout={timeout}s", *self._scope()]
+        return [self.program, "uninstall", RELEASE, "--wait", f"--timeout={timeout}s", *self.scope_argv()]
 
 
 def deploy_source(root: Path, via: str, env: str) -> Path:

@@ -90,14 +90,14 @@ class KubeScenario(Scenario):
         kubectl = self.kube.kubectl
         self.check(kubectl.create_namespace(), "create the namespace")
         labels = [f"{key}={value}" for key, value in PSA_LABELS.items()]
-        self.check([*kubectl._global(), "label", "namespace", kubectl.namespace, *labels], "label the namespace")
+        self.check([*kubectl.global_argv(), "label", "namespace", kubectl.namespace, *labels], "label the namespace")
         self.arrange()
         return f"namespace {kubectl.namespace} enforces the restricted Pod Security Standard"
 
     def server_dry_run(self) -> str:
         manifests = self.rendered()
         result = run(
-            [*self.kube.kubectl._namespaced(), "apply", "--dry-run=server", "--validate=strict", "-f", "-"],
+            [*self.kube.kubectl.namespaced_argv(), "apply", "--dry-run=server", "--validate=strict", "-f", "-"],
             input=manifests,
             check=False,
             timeout=KUBECTL_TIMEOUT,
@@ -270,7 +270,7 @@ class KubeScenario(Scenario):
         if self.kube.via == "helm":
             command, words = self.kube.helm.uninstall(KUBECTL_TIMEOUT), "helm uninstall"
         else:
-            command = [*self.kube.kubectl._namespaced(), "delete", "-k", str(self.kube.source()), "--wait=true"]
+            command = [*self.kube.kubectl.namespaced_argv(), "delete", "-k", str(self.kube.source()), "--wait=true"]
             words = "kubectl delete -k"
         result = run(command, check=False, timeout=KUBECTL_TIMEOUT + 30)
         if result.code != 0:
@@ -349,7 +349,7 @@ class KubeScenario(Scenario):
         """Cordon those of the nodes not cordoned yet; returns them."""
         added = [node for node in nodes if node not in self.cordoned]
         for node in added:
-            self.check([*self.kube.kubectl._global(), "cordon", node], f"cordon {node}")
+            self.check([*self.kube.kubectl.global_argv(), "cordon", node], f"cordon {node}")
             self.cordoned.append(node)
         return added
 
@@ -359,7 +359,7 @@ class KubeScenario(Scenario):
     def uncordon(self, nodes: list[str] | None = None) -> None:
         """Uncordon the given nodes (default: every node the scenario cordoned)."""
         for node in list(self.cordoned if nodes is None else nodes):
-            run([*self.kube.kubectl._global(), "uncordon", node], check=False, timeout=KUBECTL_TIMEOUT)
+            run([*self.kube.kubectl.global_argv(), "uncordon", node], check=False, timeout=KUBECTL_TIMEOUT)
             self.cordoned.remove(node)
 
     def cordoned_words(self) -> str:
@@ -380,7 +380,7 @@ class KubeScenario(Scenario):
             return ""
         result = run(
             [
-                *self.kube.kubectl._global(),
+                *self.kube.kubectl.global_argv(),
                 "drain",
                 node,
                 f"--pod-selector={SELECTOR}",
@@ -423,7 +423,7 @@ class KubeScenario(Scenario):
         )
         path = f"/api/v1/namespaces/{self.kube.kubectl.namespace}/pods/{pod}/eviction"
         return run(
-            [*self.kube.kubectl._global(), "create", "--raw", path, "-f", "-"],
+            [*self.kube.kubectl.global_argv(), "create", "--raw", path, "-f", "-"],
             input=body,
             check=False,
             timeout=KUBECTL_TIMEOUT,
@@ -438,7 +438,7 @@ class KubeScenario(Scenario):
         }
         self.check(
             [
-                *self.kube.kubectl._namespaced(),
+                *self.kube.kubectl.namespaced_argv(),
                 "patch",
                 "pod",
                 pod,
@@ -471,7 +471,7 @@ class KubeScenario(Scenario):
         timeout = self.kube.rollout_timeout
         result = run(
             [
-                *self.kube.kubectl._namespaced(),
+                *self.kube.kubectl.namespaced_argv(),
                 "rollout",
                 "status",
                 f"statefulset/{self.kube.statefulset}",
@@ -502,7 +502,7 @@ class KubeScenario(Scenario):
                 return [*source, "--set", "zookeeper.logLevel=WARN"]
             tag = self.rendered_image().rsplit(":", 1)[1]
             return [*source, "--set", f"image.tag={tag}{ROLLED_SUFFIX}"]
-        return [*self.kube.kubectl._namespaced(), "apply", "-f", "-"]
+        return [*self.kube.kubectl.namespaced_argv(), "apply", "-f", "-"]
 
     def update_input(self) -> str | None:
         if self.kube.via == "helm":
@@ -525,7 +525,7 @@ class KubeScenario(Scenario):
                 **extra,
             }
             (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-            return run([*self.kube.kubectl._global(), "kustomize", tmp], timeout=KUBECTL_TIMEOUT).stdout
+            return run([*self.kube.kubectl.global_argv(), "kustomize", tmp], timeout=KUBECTL_TIMEOUT).stdout
 
     def rendered(self) -> str:
         if self.kube.via == "helm":
@@ -538,7 +538,8 @@ class KubeScenario(Scenario):
                 values=[values] if values.is_file() else [],
                 namespace=self.kube.kubectl.namespace,
             )
-        return run([*self.kube.kubectl._global(), "kustomize", str(self.kube.source())], timeout=KUBECTL_TIMEOUT).stdout
+        kustomize = [*self.kube.kubectl.global_argv(), "kustomize", str(self.kube.source())]
+        return run(kustomize, timeout=KUBECTL_TIMEOUT).stdout
 
     def rendered_image(self) -> str:
         for document in yaml.safe_load_all(self.rendered()):
@@ -554,24 +555,24 @@ class KubeScenario(Scenario):
         return f"kubectl apply -k {source}"
 
     def helm_base(self, verb: str) -> list[str]:
-        return [self.kube.helm.program, verb, "zookeeper", *self.kube.helm._scope()]
+        return [self.kube.helm.program, verb, "zookeeper", *self.kube.helm.scope_argv()]
 
     def pods(self) -> list[dict]:
         return self.get_json("pods", selector=SELECTOR)
 
     def get_json(self, kind: str, *, selector: str | None = None, namespaced: bool = True) -> list[dict]:
-        base = self.kube.kubectl._namespaced() if namespaced else self.kube.kubectl._global()
+        base = self.kube.kubectl.namespaced_argv() if namespaced else self.kube.kubectl.global_argv()
         argv = [*base, "get", kind, "-o", "json"] + (["--selector", selector] if selector else [])
         return json.loads(self.check(argv, f"list {kind}").stdout)["items"]
 
     def namespace_objects(self) -> set[str]:
         kinds = self.check(
-            [*self.kube.kubectl._global(), "api-resources", "--verbs=list", "--namespaced", "-o", "name"],
+            [*self.kube.kubectl.global_argv(), "api-resources", "--verbs=list", "--namespaced", "-o", "name"],
             "list the API's resource kinds",
         ).stdout.split()
         kinds = [k for k in kinds if k not in ("events", "events.events.k8s.io")]
         result = self.check(
-            [*self.kube.kubectl._namespaced(), "get", ",".join(kinds), "-o", "name", "--ignore-not-found"],
+            [*self.kube.kubectl.namespaced_argv(), "get", ",".join(kinds), "-o", "name", "--ignore-not-found"],
             "list the namespace's objects",
         )
         return {
@@ -603,7 +604,7 @@ class UnavailabilityWatch:
 
     def __init__(self, kubectl, members: int):
         self.argv = [
-            *kubectl._namespaced(),
+            *kubectl.namespaced_argv(),
             "get",
             "pods",
             "--selector",
