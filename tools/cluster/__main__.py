@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from tools.cluster.control_plane import LocalCluster, default_dir, listeners
-from tools.errors import UserError, cli
+from tools.errors import cli
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,8 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cluster = LocalCluster(args.dir)
     if args.command == "up":
-        if args.nodes < 1 or args.zones < 1:
-            raise UserError(f"--nodes {args.nodes} --zones {args.zones}: each must be at least 1")
         cluster.up(args.nodes, args.zones)
         print_export(cluster)
         return 0
