@@ -8,6 +8,8 @@
   app.kubernetes.io/managed-by (Helm vs kustomize) are compared as present-or-absent, not by value;
 - annotations: checksum/config (Helm rolls pods with it; Kustomize with the hash suffix) and Kustomize's own
   config.kubernetes.io/* build annotations;
+- Secret values: the chart generates a random admin password where a laptop overlay ships a throwaway one, so a
+  Secret's data and stringData are compared by key, not value;
 - helm test hooks (`helm.sh/hook: test`) are not part of the deployed ensemble and are left out.
 
 `python -m tools.parity [ENV...]` renders both sides, prints every difference and exits 1 when there is any.
@@ -155,6 +157,10 @@ def normalised_objects(path: Path, common_prefix: str | None = None) -> tuple[di
     objects: dict[str, dict] = {}
     for doc in docs:
         doc = _normalise(doc, renames)
+        if doc.get("kind") == "Secret":
+            for field in ("data", "stringData"):
+                if isinstance(doc.get(field), dict):
+                    doc[field] = dict.fromkeys(doc[field], "(secret value)")
         if doc.get("kind") == "PrometheusRule" and own_prefix and common_prefix:
             _rename_in_rule_exprs(doc, own_prefix, common_prefix)
         ref = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name', '(unnamed)')}"

@@ -37,6 +37,21 @@ The ConfigMap holding the ZOO_* settings.
 {{- printf "%s-config" (include "zookeeper.fullname" .) }}
 {{- end }}
 
+{{/*
+The ConfigMap holding the member count (key `replicas`), mounted at /etc/zookeeper/ensemble.
+*/}}
+{{- define "zookeeper.ensembleConfigMapName" -}}
+{{- printf "%s-ensemble" (include "zookeeper.fullname" .) }}
+{{- end }}
+
+{{/*
+The Secret holding the admin password (key `password`), mounted at /etc/zookeeper/admin: auth.existingSecret, or the
+one the chart generates.
+*/}}
+{{- define "zookeeper.adminSecretName" -}}
+{{- .Values.auth.existingSecret | default (printf "%s-admin" (include "zookeeper.fullname" .)) }}
+{{- end }}
+
 {{- define "zookeeper.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -140,6 +155,50 @@ Checks the schema cannot express; a failure stops `helm template` and `helm inst
 {{- fail "image.tag: latest is not a pinned tag (ZK-IMG-001): members of one ensemble could run different builds; set a version tag such as 3.9.5-1, or image.digest" }}
 {{- end }}
 {{- include "zookeeper.checkHeap" . }}
+{{- end }}
+
+{{/*
+On `helm upgrade`, the step from the count the release runs now (its ensemble ConfigMap, else its StatefulSet) to
+.Values.replicas: it may change no more members than the larger ensemble can lose, (max(new, old) - 1) / 2, so the
+quorum survives the step (3 -> 5 and 5 -> 3 pass; 3 -> 7 and 3 -> 1 are refused). `helm template` and a first
+install have nothing to look up, and pass.
+*/}}
+{{- define "zookeeper.checkScaleStep" -}}
+{{- $new := int .Values.replicas }}
+{{- $old := 0 }}
+{{- $ensemble := lookup "v1" "ConfigMap" .Release.Namespace (include "zookeeper.ensembleConfigMapName" .) }}
+{{- $statefulset := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "zookeeper.fullname" .) }}
+{{- if and $ensemble $ensemble.data (index $ensemble.data "replicas") }}
+{{- $old = atoi (index $ensemble.data "replicas") }}
+{{- else if and $statefulset $statefulset.spec }}
+{{- $old = int $statefulset.spec.replicas }}
+{{- end }}
+{{- if gt $old 0 }}
+{{- $larger := max $new $old }}
+{{- $step := sub $larger (min $new $old) }}
+{{- $tolerated := div (sub $larger 1) 2 }}
+{{- if gt $step $tolerated }}
+{{- $via := list }}
+{{- $at := $old }}
+{{- range until 8 }}
+{{- if ne $at $new }}
+{{- $next := min $new (sub (mul $at 2) 1) }}
+{{- if lt $new $at }}
+{{- $next = div (add $at 1) 2 }}
+{{- if eq (mod $next 2) 0 }}{{ $next = add $next 1 }}{{ end }}
+{{- $next = max $new $next }}
+{{- end }}
+{{- if ne $next $at }}{{ $via = append $via (toString $next) }}{{ end }}
+{{- $at = $next }}
+{{- end }}
+{{- end }}
+{{- $how := printf "go %d -> %s, one helm upgrade each, waiting for the rollout between them" $old (join " -> " $via) }}
+{{- if ne $at $new }}
+{{- $how = printf "no odd step from %d reaches %d with a quorum left at every step; keep %d or more" $old $new $at }}
+{{- end }}
+{{- fail (printf "replicas %d -> %d changes %d members at once, more than the %d that %d members can lose with a quorum left; %s" $old $new $step $tolerated $larger $how) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -91,9 +91,6 @@ class Context:
             return None
         return Setting(match.group(1), container.manifest, command_item(container, rf"--{name}\b"))
 
-    def server_count(self, container: Container) -> Setting | None:
-        return self.flag(container, "servers") or self.env(container).get("ZOO_SERVERS")
-
     def heap_settings(self, container: Container, limit: float) -> list[tuple[float, str, Setting]]:
         """Every heap size the container sets, as (bytes, how it is set, where): --heap (else ZOO_HEAP), and -Xmx
         or -XX:MaxRAMPercentage (a share of `limit`) in the JVM option variables or the command."""

@@ -6,13 +6,17 @@ A rule yields Hits (object, field path, message); tools.policy turns them into l
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import yaml
+
 from tools import REPO_ROOT
 from tools.policy import reach
-from tools.policy.context import Context, probe_words
+from tools.policy.context import JVM_OPTION_VARS, Context, Setting, probe_words
 from tools.policy.model import (
     ERROR,
     LAPTOP_TYPES,
@@ -20,6 +24,8 @@ from tools.policy.model import (
     WARNING,
     Container,
     Hit,
+    command_item,
+    command_text,
     containers,
     get,
     get_list,
@@ -361,18 +367,119 @@ def odd_replicas(ctx: Context):
                       f"member(s), no more than {size - 1} would; use an odd number >= 3 (3 or 5)")
 
 
-@rule("ZK-ENS-002", ERROR, "the server count start.sh gets equals replicas")
-def server_count(ctx: Context):
+ENSEMBLE_DIR = "/etc/zookeeper/ensemble"  # the member count the members grow or shrink the voting set to
+ADMIN_DIR = "/etc/zookeeper/admin"  # the password of the super user the members reconfigure the ensemble as
+
+
+def mounted_volume(c: Container, mount_path: str) -> tuple[dict | None, int | None]:
+    """The pod volume the container mounts at mount_path (None if nothing is), and the mount's index."""
+    for index, mount in enumerate(get_list(c.spec, ("volumeMounts",))):
+        if isinstance(mount, dict) and str(mount.get("mountPath", "")).rstrip("/") == mount_path:
+            volumes = get_list(c.manifest.doc, (*c.pod_path, "volumes"))
+            volume = next((v for v in volumes if isinstance(v, dict) and v.get("name") == mount.get("name")), None)
+            return volume or {}, index
+    return None, None
+
+
+@rule("ZK-ENS-002", ERROR, f"the member count the members read ({ENSEMBLE_DIR}/replicas) equals replicas")
+def ensemble_count(ctx: Context):
     for c in ensemble_containers(ctx):
         size = replicas(c.manifest)
-        setting = ctx.server_count(c)
-        if setting is None:
-            yield Hit(c.manifest, (*c.path, "envFrom"), f"container {c.name} gets no server count (start.sh then "
-                      f"runs standalone); set ZOO_SERVERS={size} in its ConfigMap (or --servers={size}) to match "
-                      f"replicas{ctx.unseen_config_maps(c)}")
-        elif setting.value.strip() != str(size):
-            yield Hit(setting.manifest, setting.path, f"start.sh gets {setting.value} servers but {c.manifest.ref} "
-                      f"has replicas {size}; set both to the same odd number")
+        volume, _ = mounted_volume(c, ENSEMBLE_DIR)
+        name = get(volume, ("configMap", "name"))
+        if not name:
+            yield Hit(c.manifest, (*c.path, "volumeMounts"), f"container {c.name} mounts no ConfigMap at "
+                      f"{ENSEMBLE_DIR}, so its members never learn how many voters the ensemble should have; mount "
+                      f"one whose key replicas is {size} (the base's zookeeper-ensemble, the chart's "
+                      "<fullname>-ensemble)")
+            continue
+        config_map = ctx.named("ConfigMap", name)
+        if config_map is None:
+            continue  # not among the checked objects (a ConfigMap of the user's): nothing to compare
+        count = get(config_map.doc, ("data", "replicas"))
+        if count is None or str(count).strip() != str(size):
+            got = "has no key replicas" if count is None else f"says replicas {count}"
+            yield Hit(config_map, ("data", "replicas"), f"{config_map.ref} {got} but {c.manifest.ref} has replicas "
+                      f"{size}: the members would grow or shrink the voting set to a count the StatefulSet does not "
+                      "run; set both together (components/five-members, or the chart's replicas)")
+
+
+@rule("ZK-ADM-001", ERROR, f"the reconfiguration authority (a Secret with key password) is mounted at {ADMIN_DIR}")
+def admin_secret_mounted(ctx: Context):
+    for c in ensemble_containers(ctx):
+        volume, index = mounted_volume(c, ADMIN_DIR)
+        secret = get_map(volume, ("secret",))
+        if not secret.get("secretName"):
+            what = "nothing" if volume is None else "no Secret"
+            yield Hit(c.manifest, (*c.path, "volumeMounts", *(() if index is None else (index,))),
+                      f"container {c.name} mounts {what} at {ADMIN_DIR}: without the admin password the ensemble "
+                      "has no super user, so reconfiguration is open to every client; mount a Secret with the key "
+                      "password there (the base's zookeeper-admin, the chart's <fullname>-admin or "
+                      "auth.existingSecret)")
+            continue
+        items = get_list(volume, ("secret", "items"))
+        if items and not any(get(i, ("key",)) == "password" and get(i, ("path",)) == "password" for i in items):
+            yield Hit(c.manifest, (*c.pod_path, "volumes", str(volume.get("name")), "secret", "items"),
+                      f"the Secret volume's items leave out {ADMIN_DIR}/password; drop items, or map the key "
+                      "password to the path password")
+
+
+SKIP_ACL = re.compile(r"-Dzookeeper\.skipACL=(\S+)")
+
+
+@rule("ZK-ADM-002", ERROR, "ACLs are enforced (no -Dzookeeper.skipACL)")
+def no_skip_acl(ctx: Context):
+    for c in ensemble_containers(ctx):
+        env = ctx.env(c)
+        settings = [env[var] for var in JVM_OPTION_VARS if var in env]
+        if SKIP_ACL.search(command_text(c)):
+            settings.append(Setting(command_text(c), c.manifest, command_item(c, r"skipACL")))
+        for setting in settings:
+            for match in SKIP_ACL.finditer(setting.value):
+                if match.group(1).strip("'\"").lower() in ("yes", "true"):
+                    yield Hit(setting.manifest, setting.path, f"{match.group(0)} turns every ACL off: any client "
+                              "may reconfigure the ensemble (reconfig), delete any znode and read every secret kept "
+                              "in it; remove it (the members reconfigure as the super user of the admin Secret)")
+
+
+def dev_admin_password() -> str | None:
+    """The password components/dev-admin-secret ships (known to anyone who reads the repository)."""
+    path = REPO_ROOT / DEV_ADMIN_COMPONENT
+    if not path.exists():
+        return None
+    for generator in get_list(yaml.safe_load(path.read_text(encoding="utf-8")), ("secretGenerator",)):
+        for literal in get_list(generator, ("literals",)):
+            key, _, value = str(literal).partition("=")
+            if key == "password":
+                return value
+    return None
+
+
+DEV_ADMIN_COMPONENT = "components/dev-admin-secret/kustomization.yaml"
+
+
+@rule("ZK-ADM-003", ERROR, "a shared cluster's admin Secret does not carry the repository's laptop password",
+      types=("production", "openshift"))
+def no_known_admin_password(ctx: Context):
+    known = dev_admin_password()
+    if known is None:
+        return
+    for secret in ctx.by_kind["Secret"]:
+        for field in ("stringData", "data"):
+            value = get(secret.doc, (field, "password"))
+            if value is None:
+                continue
+            text = str(value)
+            if field == "data":
+                try:
+                    text = base64.b64decode(text, validate=True).decode("utf-8", "replace")
+                except (binascii.Error, ValueError):
+                    continue
+            if text == known:
+                yield Hit(secret, (field, "password"), f"{secret.ref} carries the laptop password of "
+                          f"{DEV_ADMIN_COMPONENT}, which anyone who reads the repository knows, and with it may "
+                          "reconfigure the ensemble; drop that component and create the Secret yourself (README, "
+                          "\"The admin Secret\")")
 
 
 @rule("ZK-ENS-003", ERROR, "serviceName names a headless Service in the manifests")
@@ -544,7 +651,10 @@ def policy_types(policy) -> set[str]:
     return {"Ingress"} | ({"Egress"} if get(policy.doc, ("spec", "egress")) is not None else set())
 
 
-QUORUM_PORTS = (("ZOO_SERVER_PORT", 2888, "quorum"), ("ZOO_ELECTION_PORT", 3888, "leader election"))
+QUORUM_PORTS = (("ZOO_SERVER_PORT", 2888, "quorum"), ("ZOO_ELECTION_PORT", 3888, "leader election"),
+                ("ZOO_CLIENT_PORT", 2181, "the ensemble loop's checks of its peers"))
+QUORUM_HARM = {"the ensemble loop's checks of its peers": "members cannot tell which peers are up, so the "
+               "ensemble never grows or shrinks to replicas"}
 
 
 def member_port(ctx: Context, container: Container, variable: str, default: int) -> tuple[int, set[str]]:
@@ -604,7 +714,7 @@ def production_network_policy(ctx: Context):
                       "election ports; add one (components/network-policy, or networkPolicy.enabled in the chart)")
 
 
-@rule("ZK-NET-004", ERROR, "NetworkPolicies let members reach each other on the quorum and election ports")
+@rule("ZK-NET-004", ERROR, "NetworkPolicies let members reach each other on the quorum, election and client ports")
 def members_reach_each_other(ctx: Context):
     for c in ensemble_containers(ctx):
         labels, policies = pod_labels(c.manifest), policies_for(ctx, c.manifest)
@@ -616,10 +726,11 @@ def members_reach_each_other(ctx: Context):
                 number, names = member_port(ctx, c, variable, default)
                 if not admits_members(restricting, direction, labels, number, names):
                     shown = "/".join([str(number), *sorted(names)])
+                    harm = QUORUM_HARM.get(purpose, "the ensemble cannot form a quorum")
                     yield Hit(restricting[0], ("spec", direction), f"no {direction} rule of "
                               f"{', '.join(p.ref for p in restricting)} admits the members {dict(labels)} to each "
-                              f"other on port {shown} ({purpose}): the ensemble cannot form a quorum; add a rule "
-                              "for this port with a podSelector of the pod labels")
+                              f"other on port {shown} ({purpose}): {harm}; add a rule for this port with a "
+                              "podSelector of the pod labels")
 
 
 @rule("ZK-NET-005", WARNING, "the client port is open only to the clients named, not to every source")
