@@ -1,4 +1,5 @@
-"""Scaling to five is one change per path: components/five-members for an overlay, `replicas` for the chart."""
+"""Scaling to five is one change per path: components/five-members for an overlay, `replicas` for the chart; and that
+change touches no member's pod template, so the members that stay are not restarted."""
 
 import shutil
 from pathlib import Path
@@ -12,6 +13,17 @@ from tools.profiles import Profile
 from tools.render import render_all
 
 COMPONENT = "  - ../../components/five-members\n"
+
+
+ENSEMBLE_DIR = "/etc/zookeeper/ensemble"
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory) -> dict[str, Path]:
+    """overlay-production and chart-production as they are, rendered."""
+    root = tmp_path_factory.mktemp("three")
+    rendered = render_all([Profile("overlay", "production"), Profile("chart", "production")], root)
+    return {profile.source: path for profile, path in rendered.items()}
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +50,40 @@ def five(tmp_path_factory) -> dict[str, Path]:
 
 
 def objects(path: Path) -> dict[str, dict]:
-    """The StatefulSet and the ConfigMap of the ZooKeeper settings (production also has a dashboard ConfigMap)."""
+    """The StatefulSet and the ConfigMap its members mount at /etc/zookeeper/ensemble (the count they read)."""
     docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
     (statefulset,) = [d for d in docs if d["kind"] == "StatefulSet"]
-    (settings,) = [d for d in docs if d["kind"] == "ConfigMap" and "ZOO_SERVERS" in (d.get("data") or {})]
-    return {"StatefulSet": statefulset, "ConfigMap": settings}
+    pod = statefulset["spec"]["template"]["spec"]
+    (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == ENSEMBLE_DIR]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    (ensemble,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == volume["configMap"]["name"]]
+    return {"StatefulSet": statefulset, "ConfigMap": ensemble}
 
 
 @pytest.mark.parametrize("source", ["overlay", "chart"])
-def test_replicas_and_the_server_count_are_both_five(five, source):
+def test_replicas_and_the_count_the_members_read_are_both_five(five, source):
     found = objects(five[source])
     assert found["StatefulSet"]["spec"]["replicas"] == 5
-    assert found["ConfigMap"]["data"]["ZOO_SERVERS"] == "5"
+    assert found["ConfigMap"]["data"]["replicas"] == "5"
+
+
+@pytest.mark.parametrize("source", ["overlay", "chart"])
+def test_scaling_leaves_the_pod_template_alone(three, five, source):
+    """The StatefulSet controller restarts a member only when the pod template changes (a new controller revision):
+    3 and 5 members must render the same template, ConfigMap hash suffixes and checksum/config included."""
+    before, after = objects(three[source])["StatefulSet"], objects(five[source])["StatefulSet"]
+    assert before["spec"]["replicas"] == 3 and after["spec"]["replicas"] == 5
+    assert after["spec"]["template"] == before["spec"]["template"]
+    assert {k: v for k, v in after["spec"].items() if k != "replicas"} == {
+        k: v for k, v in before["spec"].items() if k != "replicas"
+    }
+
+
+@pytest.mark.parametrize("source", ["overlay", "chart"])
+def test_the_count_lives_under_a_name_that_does_not_change(three, five, source):
+    """No hash suffix on the ensemble ConfigMap: a new name would change the pod template's volume."""
+    assert objects(five[source])["ConfigMap"]["metadata"]["name"] == objects(three[source])["ConfigMap"]["metadata"][
+        "name"]
 
 
 @pytest.mark.parametrize("source", ["overlay", "chart"])
@@ -63,8 +97,7 @@ def test_the_component_and_the_chart_value_render_the_same_ensemble(five):
     assert [str(d) for d in differences] == []
 
 
-def test_the_production_overlay_still_has_three_members(tmp_path):
-    """The component is opt-in: the overlay itself keeps 3 (ZOO_SERVERS comes from the base alone)."""
-    (rendered,) = render_all([Profile("overlay", "production")], tmp_path).values()
-    found = objects(rendered)
-    assert found["StatefulSet"]["spec"]["replicas"] == 3 and found["ConfigMap"]["data"]["ZOO_SERVERS"] == "3"
+def test_the_production_overlay_still_has_three_members(three):
+    """The component is opt-in: the overlay itself keeps 3."""
+    found = objects(three["overlay"])
+    assert found["StatefulSet"]["spec"]["replicas"] == 3 and found["ConfigMap"]["data"]["replicas"] == "3"

@@ -35,7 +35,7 @@ def one(docs: list[dict], kind: str, **where) -> dict:
 
 def settings(docs: list[dict]) -> dict:
     """The generated ConfigMap of ZOO_* settings (production also has the dashboard's ConfigMap)."""
-    found = [d for d in docs if d["kind"] == "ConfigMap" and "ZOO_SERVERS" in (d.get("data") or {})]
+    found = [d for d in docs if d["kind"] == "ConfigMap" and "ZOO_DATA_DIR" in (d.get("data") or {})]
     assert len(found) == 1, f"expected one settings ConfigMap, found {len(found)}"
     return found[0]
 
@@ -137,7 +137,12 @@ def test_members_find_each_other_through_a_headless_service(overlay):
     config = settings(docs)
     (env_from,) = statefulset["spec"]["template"]["spec"]["containers"][0]["envFrom"]
     assert env_from["configMapRef"]["name"] == config["metadata"]["name"]
-    assert int(config["data"]["ZOO_SERVERS"]) == statefulset["spec"]["replicas"]
+    assert "ZOO_SERVERS" not in config["data"]  # the count is not in the pod's settings: scaling restarts no one
+    volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in statefulset["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    count = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "zookeeper-ensemble"]
+    assert volumes[mounts["/etc/zookeeper/ensemble"]]["configMap"]["name"] == "zookeeper-ensemble"
+    assert [int(c["data"]["replicas"]) for c in count] == [statefulset["spec"]["replicas"]]
 
 
 @pytest.mark.parametrize("env", LAPTOP_ENVIRONMENTS)
@@ -197,3 +202,22 @@ def test_volume_claim_templates_carry_no_labels_that_change_on_upgrade(overlay):
     for claim in one(docs, "StatefulSet")["spec"]["volumeClaimTemplates"]:
         labels = claim["metadata"].get("labels", {})
         assert "app.kubernetes.io/version" not in labels, "volumeClaimTemplates are immutable in a StatefulSet"
+
+
+def test_the_admin_secret_ships_only_with_the_laptop_overlays(overlay):
+    """minikube and kind generate a throwaway one; openshift and production reference zookeeper-admin, which the
+    user creates (a password in the repository would let anyone reconfigure a shared cluster's ensemble)."""
+    env, docs = overlay
+    pod = one(docs, "StatefulSet")["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    volume = {v["name"]: v for v in pod["volumes"]}[mounts["/etc/zookeeper/admin"]]
+    secrets = [d for d in docs if d["kind"] == "Secret"]
+    if env in LAPTOP_ENVIRONMENTS:
+        (secret,) = secrets
+        assert volume["secret"]["secretName"] == secret["metadata"]["name"]
+        assert secret["metadata"]["name"].startswith("zookeeper-admin-")  # hash suffix: a new password rolls them
+        assert set(secret["data"]) == {"password"}
+    else:
+        assert secrets == []
+        assert volume["secret"]["secretName"] == "zookeeper-admin"
+    assert volume["secret"]["defaultMode"] == 0o444

@@ -173,5 +173,5 @@ def test_inline_and_json6902_patches_trace_to_their_lines(tmp_path):
     assert by_rule["ZK-ENS-001"].source == ("overlays/production/replicas-patch.yaml:"
                                             f"{source_line(overlay / 'replicas-patch.yaml', '  value: 4')}")
     # a field no patch touches comes from the resource file itself
-    servers = source_line(FIXTURES / "production.yaml", '  ZOO_SERVERS: "3"')
+    servers = source_line(FIXTURES / "production.yaml", '  replicas: "3"')
     assert by_rule["ZK-ENS-002"].source == f"base/ensemble.yaml:{servers}"

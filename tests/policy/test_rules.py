@@ -172,14 +172,27 @@ CASES = [
          "  replicas: 1"),
     Case("ZK-ENS-001", "laptop", "kind", "replicas: 3", "replicas: 1", STS, "spec.replicas", "  replicas: 1",
          severity="warning"),
-    Case("ZK-ENS-002", "production", "production", 'ZOO_SERVERS: "3"', 'ZOO_SERVERS: "5"', "ConfigMap/zk-config",
-         "data.ZOO_SERVERS", '  ZOO_SERVERS: "5"'),
-    Case("ZK-ENS-002", "laptop", "kind", "--servers=3", "--servers=5", STS, f"{ZK}.args[0]",
-         '          args: ["--servers=5"]'),
-    Case("ZK-ENS-002", "openshift", "openshift", 'value: "3"', 'value: "1"', STS, f"{ZK}.env[ZOO_SERVERS].value",
-         '              value: "1"'),
-    Case("ZK-ENS-002", "production", "production", '  ZOO_SERVERS: "3"\n', "", STS, f"{ZK}.envFrom",
-         "          envFrom:"),
+    Case("ZK-ENS-002", "production", "production", 'replicas: "3"', 'replicas: "5"', "ConfigMap/zk-ensemble",
+         "data.replicas", '  replicas: "5"'),
+    Case("ZK-ENS-002", "laptop", "kind", "            - name: ensemble\n              mountPath: /etc/zookeeper/"
+         "ensemble/\n              readOnly: true\n", "", STS, f"{ZK}.volumeMounts", "          volumeMounts:"),
+    Case("ZK-ENS-002", "openshift", "openshift", '  replicas: "3"\n', "", "ConfigMap/zk-config", "data.replicas",
+         "data:"),
+    # the authority to reconfigure
+    Case("ZK-ADM-001", "production", "production", "            - name: admin\n              mountPath: "
+         "/etc/zookeeper/admin\n", "", STS, f"{ZK}.volumeMounts", "          volumeMounts:"),
+    Case("ZK-ADM-001", "openshift", "openshift", "          secret:\n            secretName: zk-admin\n",
+         "          emptyDir: {}\n", STS, f"{ZK}.volumeMounts[admin]", "            - name: admin"),
+    Case("ZK-ADM-001", "laptop", "kind", "                path: password", "                path: pass", STS,
+         f"{POD}.volumes[admin].secret.items", "            items:"),
+    Case("ZK-ADM-002", "production", "production", "  ZOO_HEAP: 1G\n", "  ZOO_HEAP: 1G\n  JVMFLAGS: "
+         "-Dzookeeper.skipACL=yes\n", "ConfigMap/zk-config", "data.JVMFLAGS", "  JVMFLAGS: -Dzookeeper.skipACL=yes"),
+    Case("ZK-ADM-002", "openshift", "openshift", "-Xms512m -Xmx512m", "-Xms512m -Xmx512m -Dzookeeper.skipACL=true",
+         STS, f"{ZK}.env[JVMFLAGS].value", "              value: -Xms512m -Xmx512m -Dzookeeper.skipACL=true"),
+    Case("ZK-ADM-003", "production", "production", "kind: ConfigMap\nmetadata:\n  name: zk-ensemble\n",
+         "kind: Secret\nmetadata:\n  name: zk-admin\nstringData:\n  password: laptop-only-not-a-secret\n---\n"
+         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zk-ensemble\n", "Secret/zk-admin",
+         "stringData.password", "  password: laptop-only-not-a-secret"),
     Case("ZK-ENS-003", "production", "production", "serviceName: zk-headless", "serviceName: zk-peers", STS,
          "spec.serviceName", "  serviceName: zk-peers"),
     Case("ZK-ENS-003", "production", "production", "clusterIP: None", "clusterIP: 10.96.0.10", "Service/zk-headless",
@@ -234,8 +247,8 @@ CASES = [
          "data.ZOO_HEAP", "  ZOO_HEAP: 1800M"),
     Case("ZK-RES-004", "openshift", "openshift", "-Xmx512m", "-Xmx900m", STS, f"{ZK}.env[JVMFLAGS].value",
          "              value: -Xms512m -Xmx900m"),
-    Case("ZK-RES-004", "laptop", "kind", '["--servers=3"]', '["--servers=3", "--heap=400M"]', STS, f"{ZK}.args[1]",
-         '          args: ["--servers=3", "--heap=400M"]'),
+    Case("ZK-RES-004", "laptop", "kind", '["--log_level=INFO"]', '["--log_level=INFO", "--heap=400M"]', STS, f"{ZK}.args[1]",
+         '          args: ["--log_level=INFO", "--heap=400M"]'),
     Case("ZK-RES-004", "openshift", "openshift", "-Xms512m -Xmx512m", "-XX:MaxRAMPercentage=80", STS,
          f"{ZK}.env[JVMFLAGS].value", "              value: -XX:MaxRAMPercentage=80"),
     # probes
@@ -324,10 +337,13 @@ def test_every_rule_has_a_failing_case():
     ("production", "production", "maxUnavailable: 1", "minAvailable: 66%", "ZK-PDB-005"),
     ("production", "production", "ZOO_4LW_COMMANDS_WHITELIST: ruok,srvr,mntr", "ZOO_4LW_COMMANDS_WHITELIST: '*'",
      "ZK-PRB-003"),
-    ("laptop", "kind", "  ZOO_4LW_COMMANDS_WHITELIST: ruok srvr\n", '  ZOO_SERVERS: "5"\n'
+    ("laptop", "kind", "  ZOO_4LW_COMMANDS_WHITELIST: ruok srvr\n",
      "  JVMFLAGS: -Dzookeeper.4lw.commands.whitelist=ruok,srvr\n", "ZK-PRB-003"),
-    ("laptop", "kind", "  ZOO_4LW_COMMANDS_WHITELIST: ruok srvr\n", '  ZOO_SERVERS: "5"\n'
-     "  ZOO_4LW_COMMANDS_WHITELIST: ruok srvr\n", "ZK-ENS-002"),  # the --servers=3 flag wins, as in start.sh
+    ("production", "production", "  ZOO_HEAP: 1G\n", "  ZOO_HEAP: 1G\n  JVMFLAGS: -Dzookeeper.skipACL=no\n",
+     "ZK-ADM-002"),
+    ("production", "production", "kind: ConfigMap\nmetadata:\n  name: zk-ensemble\n",
+     "kind: Secret\nmetadata:\n  name: zk-admin\ndata:\n  password: c29tZXRoaW5nLWVsc2U=\n---\n"
+     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zk-ensemble\n", "ZK-ADM-003"),  # a password of yours
     ("production", "production", 'command: [ready_live.sh, "2181", ready]', 'command: [ready_live.sh, "2181"]',
      "ZK-ENS-006"),
     ("production", "production", "ZOO_HEAP: 1G", "ZOO_HEAP: 1536M", "ZK-RES-004"),  # 1536Mi + 512Mi = 2Gi
@@ -422,13 +438,12 @@ def test_heap_advice_is_in_the_heap_syntax_and_fixes_the_finding(check_text):
 
 
 def test_pdb_advice_for_two_members_does_not_break_the_drain_rule(check_text):
-    text = fixture_text("production").replace("replicas: 3", "replicas: 2").replace('ZOO_SERVERS: "3"',
-                                                                                   'ZOO_SERVERS: "2"')
+    text = fixture_text("production").replace("replicas: 3", "replicas: 2").replace('replicas: "3"', 'replicas: "2"')
     findings = check_text(text, "production")
     (quorum,) = [f for f in findings if f.rule == "ZK-PDB-004"]
     assert "maxUnavailable: 0" not in quorum.message and "minAvailable: 2" not in quorum.message
     assert "run 3 members" in quorum.message and "maxUnavailable: 1" in quorum.message
-    fixed = text.replace("replicas: 2", "replicas: 3").replace('ZOO_SERVERS: "2"', 'ZOO_SERVERS: "3"')
+    fixed = text.replace("replicas: 2", "replicas: 3").replace('replicas: "2"', 'replicas: "3"')
     assert check_text(fixed, "production") == []
 
 

@@ -408,8 +408,7 @@ def ensemble_count(ctx: Context):
 def admin_secret_mounted(ctx: Context):
     for c in ensemble_containers(ctx):
         volume, index = mounted_volume(c, ADMIN_DIR)
-        secret = get_map(volume, ("secret",))
-        if not secret.get("secretName"):
+        if not get(volume, ("secret", "secretName")):
             what = "nothing" if volume is None else "no Secret"
             yield Hit(c.manifest, (*c.path, "volumeMounts", *(() if index is None else (index,))),
                       f"container {c.name} mounts {what} at {ADMIN_DIR}: without the admin password the ensemble "
@@ -419,7 +418,8 @@ def admin_secret_mounted(ctx: Context):
             continue
         items = get_list(volume, ("secret", "items"))
         if items and not any(get(i, ("key",)) == "password" and get(i, ("path",)) == "password" for i in items):
-            yield Hit(c.manifest, (*c.pod_path, "volumes", str(volume.get("name")), "secret", "items"),
+            index = get_list(c.manifest.doc, (*c.pod_path, "volumes")).index(volume)
+            yield Hit(c.manifest, (*c.pod_path, "volumes", index, "secret", "items"),
                       f"the Secret volume's items leave out {ADMIN_DIR}/password; drop items, or map the key "
                       "password to the path password")
 

@@ -259,11 +259,12 @@ class KustomizeTracer:
         origin = self.origins.get((manifest.kind, manifest.name))
         if origin is None:
             return None
-        for doc in _load_rt(origin):
-            if isinstance(doc, dict) and doc.get("kind") == manifest.kind:
-                line, _ = navigate(doc, semantic)
-                if doc.get("kind") != "Kustomization" and line:
-                    return f"{display(origin, self.root)}:{line}"
+        docs = [doc for doc in _load_rt(origin) if isinstance(doc, dict) and doc.get("kind") == manifest.kind]
+        named = [doc for doc in docs if _targets(None, doc, manifest)]  # a file may hold two ConfigMaps
+        for doc in named or docs:
+            line, _ = navigate(doc, semantic)
+            if doc.get("kind") != "Kustomization" and line:
+                return f"{display(origin, self.root)}:{line}"
         return display(origin, self.root)
 
     def _image_line(self, image: str) -> str | None:
