@@ -1,6 +1,7 @@
 """What the rendered chart means: names that let members find each other under any release and namespace,
 selectors that select the members (and only them), settings that follow the values."""
 
+import base64
 import hashlib
 import re
 import shutil
@@ -35,9 +36,15 @@ def test_members_find_their_peers_under_any_release_and_namespace(release, names
     assert statefulset["spec"]["serviceName"] == headless["metadata"]["name"]
     assert headless["spec"]["clusterIP"] == "None" and headless["spec"]["publishNotReadyAddresses"] is True
     assert selects(headless["spec"]["selector"], pod_labels(objects))
-    config = one(objects, "ConfigMap")
+    config = one(objects, "ConfigMap", f"{fullname}-config")
     (container,) = statefulset["spec"]["template"]["spec"]["containers"]
     assert container["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
+    volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["mountPath"]: volumes.get(m["name"]) for m in container["volumeMounts"]}
+    assert mounts["/etc/zookeeper/ensemble"]["configMap"]["name"] == f"{fullname}-ensemble"
+    assert one(objects, "ConfigMap", f"{fullname}-ensemble")["data"] == {"replicas": "3"}
+    assert mounts["/etc/zookeeper/admin"]["secret"]["secretName"] == f"{fullname}-admin"
+    assert set(one(objects, "Secret", f"{fullname}-admin")["data"]) == {"password"}
     assert {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}} in container["env"]
     # The helm test pod addresses members by the same names.
     test_env = {e["name"]: e["value"] for e in one(objects, "Pod")["spec"]["containers"][0]["env"]}
@@ -85,7 +92,8 @@ def test_labels_name_the_release_version_and_chart():
 def test_five_replicas_make_a_five_member_ensemble():
     objects = render(set_values=["replicas=5"])
     assert one(objects, "StatefulSet")["spec"]["replicas"] == 5
-    assert one(objects, "ConfigMap")["data"]["ZOO_SERVERS"] == "5"
+    assert one(objects, "ConfigMap", "zk-zookeeper-ensemble")["data"]["replicas"] == "5"
+    assert "ZOO_SERVERS" not in one(objects, "ConfigMap", "zk-zookeeper-config")["data"]
     test_env = {e["name"]: e["value"] for e in one(objects, "Pod")["spec"]["containers"][0]["env"]}
     assert test_env["ZK_MEMBERS"] == "5"
     assert one(objects, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
@@ -94,7 +102,7 @@ def test_five_replicas_make_a_five_member_ensemble():
 def test_the_configmap_has_the_keys_of_the_kustomize_base():
     base_keys = {line.split("=", 1)[0] for line in (REPO_ROOT / "base" / "zookeeper.env").read_text().splitlines()
                  if line.strip() and not line.startswith("#")}
-    data = one(render(), "ConfigMap")["data"]
+    data = one(render(), "ConfigMap", "zk-zookeeper-config")["data"]
     assert set(data) == base_keys
     assert all(isinstance(v, str) for v in data.values())
 
@@ -186,3 +194,33 @@ def test_the_helm_test_script_passes_shellcheck(tmp_path):
     script.write_text(container["command"][2])
     result = run(["shellcheck", "--shell=bash", str(script)], check=False, timeout=60)
     assert result.code == 0, result.stdout
+
+
+def test_replicas_changes_no_member_pod_template():
+    """The StatefulSet controller restarts members only for a new pod template: checksum/config and everything else in
+    it stay the same from 3 to 5 members; only spec.replicas and the ensemble ConfigMap's count change."""
+    three, five = render(), render(set_values=["replicas=5"])
+    before, after = one(three, "StatefulSet"), one(five, "StatefulSet")
+    assert before["spec"]["template"] == after["spec"]["template"]
+    assert before["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    assert (before["spec"]["replicas"], after["spec"]["replicas"]) == (3, 5)
+    assert one(three, "ConfigMap", "zk-zookeeper-config") == one(five, "ConfigMap", "zk-zookeeper-config")
+
+
+def test_a_changed_setting_still_rolls_the_members():
+    before = one(render(), "StatefulSet")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    after = one(render(set_values=["zookeeper.logLevel=WARN"]), "StatefulSet")["spec"]["template"]["metadata"][
+        "annotations"]["checksum/config"]
+    assert before != after
+
+
+def test_the_admin_password_is_random_on_install_and_can_be_yours():
+    """Without a cluster to look the Secret up in, each render makes a new 32-character password; with
+    auth.existingSecret the chart renders no Secret and mounts the one named."""
+    first, second = (one(render(), "Secret", "zk-zookeeper-admin")["data"]["password"] for _ in range(2))
+    assert first != second
+    assert len(base64.b64decode(first)) == 32
+    objects = render(set_values=["auth.existingSecret=zk-admin-of-mine"])
+    assert [o for o in objects if o["kind"] == "Secret"] == []
+    volumes = one(objects, "StatefulSet")["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "admin", "secret": {"secretName": "zk-admin-of-mine", "defaultMode": 0o444}} in volumes

@@ -139,7 +139,8 @@ def test_members_find_each_other_through_a_headless_service(overlay):
     assert env_from["configMapRef"]["name"] == config["metadata"]["name"]
     assert "ZOO_SERVERS" not in config["data"]  # the count is not in the pod's settings: scaling restarts no one
     volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
-    mounts = {m["mountPath"]: m["name"] for m in statefulset["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     count = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "zookeeper-ensemble"]
     assert volumes[mounts["/etc/zookeeper/ensemble"]]["configMap"]["name"] == "zookeeper-ensemble"
     assert [int(c["data"]["replicas"]) for c in count] == [statefulset["spec"]["replicas"]]
