@@ -13,8 +13,11 @@ nodes it never touches them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import secrets
 import subprocess
 import tempfile
 import threading
@@ -33,7 +36,11 @@ KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 PSA_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
 ROLLED_SUFFIX = "-rolled"
+SCALED_TO = 5  # 3 -> 5 -> 3: the step each way changes 2 members, which 5 members can lose with a quorum left
+FIVE_MEMBERS = "components/five-members"
 # Objects every namespace has, which a delete of the ensemble leaves alone.
+ADMIN_DIR = "/etc/zookeeper/admin"
+SCALING_POLICY = "kube-zookeeper-scaling-step"  # admission/: refuses a too-big step of spec.replicas
 NAMESPACE_DEFAULTS = {"configmap/kube-root-ca.crt", "serviceaccount/default"}
 
 
@@ -44,6 +51,7 @@ class KubeScenario(Scenario):
         super().__init__(target, timeouts or Timeouts(), progress)
         self.kube = target
         self.cordoned: list[str] = []
+        self.own_secret: str | None = None  # the admin Secret the scenario created as the README tells users
         self.containers_run: bool | None = None
         self.report.profile = f"{'overlay' if target.via == 'kustomize' else 'chart'}-{target.env}"
 
@@ -51,6 +59,7 @@ class KubeScenario(Scenario):
         zookeeper = [(name, action) for name, action in super().steps() if name != "deploy"]
         kube_before = [
             ("namespace-restricted", self.restricted_namespace),
+            ("admin-secret", self.admin_secret),
             ("server-dry-run-strict", self.server_dry_run),
             ("apply-and-rollout", self.apply_and_rollout),
             ("pods-running-pvcs-bound", self.pods_running_pvcs_bound),
@@ -60,6 +69,8 @@ class KubeScenario(Scenario):
         ]
         kube_after = [
             ("pdb-eviction", self.pdb_eviction),
+            ("scale-out-and-back", self.scale_out_and_back),
+            ("scale-refused", self.scale_refused),
             ("rolling-update", self.rolling_update),
             ("reapply-or-rollback", self.reapply_or_rollback),
             ("delete-keeps-pvcs", self.delete_keeps_pvcs),
@@ -93,6 +104,16 @@ class KubeScenario(Scenario):
         self.check([*kubectl.global_argv(), "label", "namespace", kubectl.namespace, *labels], "label the namespace")
         self.arrange()
         return f"namespace {kubectl.namespace} enforces the restricted Pod Security Standard"
+
+    def admin_secret(self) -> str:
+        """The Secret the members reconfigure the ensemble with: created here, with a random password, when the
+        profile only references it (openshift, production: README, "The admin Secret"); else the rendered one."""
+        name, rendered = admin_secret_reference(self.rendered())
+        if rendered:
+            return f"the profile brings its own admin Secret {name} (a laptop one, or the chart's random one)"
+        create_admin_secret(self.kube.kubectl, name)
+        self.own_secret = name
+        return f"created Secret {name} with a random password (the profile references it and ships none)"
 
     def server_dry_run(self) -> str:
         manifests = self.rendered()
@@ -250,6 +271,75 @@ class KubeScenario(Scenario):
             f"unavailable) in {self.report.timings['rolling_update']:.1f} s"
         )
 
+    def scale_out_and_back(self) -> str:
+        """3 -> 5 -> 3 with the one setting (helm's replicas; Kustomize's five-members component), and what the
+        StatefulSet controller and the PDB say: members 3 and 4 are created then removed, members 0..2 keep their
+        pods (same uids, no container restart) and the controller revision (no template change), the claims stay."""
+        members, statefulset = self.kube.members, self.kube.statefulset
+        kept, revision = self.member_pods(), self.revisions()
+        start = time.monotonic()
+        self.apply_scale(SCALED_TO)
+        pods = self.wait_pod_count(SCALED_TO)
+        up = self.scaled_placement(pods)
+        self.report.timings["scale_up"] = time.monotonic() - start
+        self.expect_untouched(kept, revision, f"{members} -> {SCALED_TO}")
+        count_up = self.ensemble_count()
+        pdb_up = self.wait_pdb(SCALED_TO)
+        voters = self.voting_sets(range(SCALED_TO)) if self.members_run_containers() else ""
+        added = [self.kube.pod(m) for m in range(members, SCALED_TO)]
+        start = time.monotonic()
+        self.apply_scale(members)
+        for pod in added:
+            self.check(self.kube.kubectl.wait_deleted(pod, KUBECTL_TIMEOUT), f"wait for {pod} to go")
+        self.rollout_status()
+        self.report.timings["scale_down"] = time.monotonic() - start
+        self.expect_untouched(kept, revision, f"{SCALED_TO} -> {members}")
+        count_down = self.ensemble_count()
+        pdb_down = self.wait_pdb(members)
+        claims = {c["metadata"]["name"] for c in self.get_json("persistentvolumeclaims")}
+        lost = [f"datadir-{pod}" for pod in added if f"datadir-{pod}" not in claims]
+        if lost:
+            raise StepFailed(f"scaling {SCALED_TO} -> {members} deleted the claims {lost}; they must stay")
+        if (count_up, count_down) != (str(SCALED_TO), str(members)):
+            raise StepFailed(f"{statefulset}-ensemble says replicas {count_up} at {SCALED_TO} members and "
+                             f"{count_down} back at {members}")
+        return (
+            f"{self.scale_words(SCALED_TO)}: {', '.join(added)} created, {up} in "
+            f"{self.report.timings['scale_up']:.1f} s; {statefulset}-ensemble replicas {count_up}; PDB {pdb_up}"
+            f"{'; ' + voters if voters else ''}; back with {self.scale_words(members)}: both removed in "
+            f"{self.report.timings['scale_down']:.1f} s, their claims kept, PDB {pdb_down}; members 0..{members - 1} "
+            f"kept their pods (uids, restart counts) and revision {revision} throughout"
+            + ("" if self.members_run_containers() else "; the voting set: not run (kwok nodes run no ZooKeeper)")
+        )
+
+    def scale_refused(self) -> str:
+        """Requests the quorum cannot absorb are refused with one line, and change nothing: an even count, and steps
+        of more members than the larger ensemble can lose (3 -> 7, 3 -> 1). Helm refuses them (the schema; the
+        chart's lookup of the live count); for Kustomize the API server does where the scaling admission policy
+        (admission/) is installed."""
+        if self.kube.via != "helm" and not self.scaling_policy_installed():
+            raise NotRun(f"the scaling admission policy ({SCALING_POLICY}, admission/) is not installed in this "
+                         "cluster, so the API server takes any count from kubectl apply; nox -s policy refuses an "
+                         "even count before")
+        revision, replicas = self.revisions(), self.live_replicas()
+        refusals = []
+        for wanted, why in ((4, "an even count"), (7, "3 -> 7: 4 members, 7 can lose 3"),
+                            (1, "3 -> 1: 2 members, 3 can lose 1")):
+            if self.kube.via == "helm":
+                command, stdin = [*self.kube.apply_command(), "--set", f"replicas={wanted}"], None
+                words = f"helm upgrade --set replicas={wanted}"
+            else:
+                command = [*self.kube.kubectl.namespaced_argv(), "apply", "-f", "-"]
+                stdin, words = self.scale_manifests(wanted), f"kubectl apply with replicas {wanted}"
+            result = run(command, input=stdin, check=False, timeout=KUBECTL_TIMEOUT)
+            if result.code == 0:
+                raise StepFailed(f"{words} ({why}) was accepted")
+            refusals.append(f"{words} ({why}) refused: {refusal_line(result.stderr)}")
+        if (self.revisions(), self.live_replicas()) != (revision, replicas):
+            raise StepFailed(f"a refused request changed the ensemble: revision {self.revisions()}, replicas "
+                             f"{self.live_replicas()} (were {revision}, {replicas})")
+        return "; ".join(refusals) + f"; still {replicas} members at revision {revision}"
+
     def reapply_or_rollback(self) -> str:
         if self.kube.via == "helm":
             command = [*self.helm_base("rollback"), "1", "--wait", f"--timeout={self.kube.rollout_timeout}s"]
@@ -277,7 +367,7 @@ class KubeScenario(Scenario):
             raise StepFailed(f"{words} failed: {result.stderr.strip()}")
         deadline = time.monotonic() + KUBECTL_TIMEOUT
         while True:
-            left = self.namespace_objects() - NAMESPACE_DEFAULTS
+            left = self.namespace_objects() - NAMESPACE_DEFAULTS - {f"secret/{self.own_secret}"}
             others = {name for name in left if not name.startswith("persistentvolumeclaim/")}
             pvcs = {name.split("/", 1)[1] for name in left - others}
             if not others:
@@ -306,6 +396,8 @@ class KubeScenario(Scenario):
             other_helm = type(helm)(helm.program, helm.context, namespace, helm.kubeconfig)
             wait = ["--wait", f"--timeout={self.kube.rollout_timeout}s"]
             self.check(other.create_namespace(), "create the upgrade namespace")
+            if self.own_secret:
+                create_admin_secret(other, self.own_secret)
             try:
                 for chart, values, words in (
                     (old_chart, old_values, f"installing the chart of {previous[:10]}"),
@@ -319,6 +411,147 @@ class KubeScenario(Scenario):
                 run(other_helm.uninstall(KUBECTL_TIMEOUT), check=False, timeout=KUBECTL_TIMEOUT + 30)
                 run(other.delete_namespace(KUBECTL_TIMEOUT), check=False, timeout=KUBECTL_TIMEOUT + 30)
         return f"helm upgrade from the chart of commit {previous[:10]} to this one: no error, rollout complete"
+
+    # -- scaling ----------------------------------------------------------------------------------------------------
+
+    def scale_words(self, members: int) -> str:
+        if self.kube.via == "helm":
+            return self.apply_words() + (f" --set replicas={members}" if members != self.kube.members else "")
+        source = self.kube.source().relative_to(self.kube.root)
+        return f"kubectl apply -k {source}" + (f" plus {FIVE_MEMBERS}" if members != self.kube.members else "")
+
+    def apply_scale(self, members: int) -> None:
+        """The one setting: helm's replicas, or Kustomize's five-members component over the overlay (and the
+        overlay alone to come back)."""
+        if self.kube.via == "helm" or members == self.kube.members:
+            command = self.kube.apply_command()
+            if self.kube.via == "helm" and members != self.kube.members:
+                command = [*command, "--set", f"replicas={members}"]
+            result = run(command, check=False, timeout=300)
+        else:
+            with self.with_five_members() as directory:
+                result = run(self.kube.kubectl.apply_kustomize(directory), check=False, timeout=300)
+        if result.code != 0:
+            raise StepFailed(f"{self.scale_words(members)} failed: {result.stderr.strip()}")
+
+    @contextlib.contextmanager
+    def with_five_members(self):
+        """A kustomization listing the overlay and components/five-members, as a user adds the component."""
+        overlay = self.kube.source().resolve()
+        with tempfile.TemporaryDirectory(prefix="kz-five-") as tmp:
+            kustomization = {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(overlay, tmp)],  # kustomize refuses absolute paths
+                "components": [os.path.relpath(self.kube.root / FIVE_MEMBERS, tmp)],
+            }
+            (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+            yield Path(tmp)
+
+    def scale_manifests(self, members: int) -> str:
+        """The overlay rendered with another count in both places (the StatefulSet, the ensemble ConfigMap)."""
+        documents = []
+        for document in yaml.safe_load_all(self.rendered()):
+            if document and document.get("kind") == "StatefulSet":
+                document["spec"]["replicas"] = members
+            if document and document.get("kind") == "ConfigMap" and "replicas" in (document.get("data") or {}):
+                document["data"]["replicas"] = str(members)
+            documents.append(document)
+        return yaml.safe_dump_all([d for d in documents if d])
+
+    def scaling_policy_installed(self) -> bool:
+        result = run([*self.kube.kubectl.global_argv(), "get", "validatingadmissionpolicy", SCALING_POLICY, "-o",
+                      "name"], check=False, timeout=KUBECTL_TIMEOUT)
+        return result.code == 0
+
+    def member_pods(self) -> dict[str, tuple[str, int]]:
+        """Every member pod's uid and its containers' restart count."""
+        return {
+            p["metadata"]["name"]: (
+                p["metadata"]["uid"],
+                sum(s.get("restartCount", 0) for s in p["status"].get("containerStatuses") or []),
+            )
+            for p in self.pods()
+        }
+
+    def revisions(self) -> str:
+        """The StatefulSet's current and update revision (one name when no rollout is in progress)."""
+        status = self.get_json("statefulsets")[0]["status"]
+        current, update = status.get("currentRevision", ""), status.get("updateRevision", "")
+        return current if current == update else f"{current} -> {update}"
+
+    def live_replicas(self) -> int:
+        return self.get_json("statefulsets")[0]["spec"]["replicas"]
+
+    def expect_untouched(self, kept: dict[str, tuple[str, int]], revision: str, when: str) -> None:
+        now = self.member_pods()
+        changed = {pod: now.get(pod) for pod, before in kept.items() if now.get(pod) != before}
+        if changed:
+            raise StepFailed(f"scaling {when} restarted or replaced members {sorted(changed)} (uid, restarts before "
+                             f"{[kept[p] for p in sorted(changed)]}, after {[changed[p] for p in sorted(changed)]})")
+        if self.revisions() != revision:
+            raise StepFailed(f"scaling {when} changed the pod template: revision {revision} -> {self.revisions()}")
+
+    def wait_pod_count(self, count: int, seconds: float = 60) -> list[dict]:
+        deadline = time.monotonic() + seconds
+        while True:
+            pods = self.pods()
+            if len(pods) == count:
+                return pods
+            if time.monotonic() > deadline:
+                names = sorted(p["metadata"]["name"] for p in pods)
+                raise StepFailed(f"{len(pods)} member pods, expected {count}: {names}")
+            time.sleep(0.5)
+
+    def scaled_placement(self, pods: list[dict]) -> str:
+        """'all Ready' after the rollout, or, where required anti-affinity finds fewer nodes than members, the
+        scheduler's reason for each member left Pending (what a production cluster of 3 nodes says)."""
+        nodes = [n for n in self.get_json("nodes", namespaced=False) if not n["spec"].get("unschedulable")]
+        if self.kube.env == "production" and len(nodes) < len(pods):
+            deadline = time.monotonic() + 30
+            while True:
+                pending = [r for r in self.pending_reasons().split("; ") if " Pending: " in r]
+                if len(pending) == len(pods) - len(nodes):
+                    return f"{len(pending)} Pending on {len(nodes)} nodes ({pending[0]})"
+                if time.monotonic() > deadline:
+                    raise StepFailed(f"with {len(nodes)} nodes, expected {len(pods) - len(nodes)} members Pending "
+                                     f"(required anti-affinity): {self.pending_reasons()}")
+                time.sleep(0.5)
+        self.rollout_status()
+        return f"all {len(pods)} Ready"
+
+    def ensemble_count(self) -> str:
+        name = f"{self.kube.statefulset}-ensemble"
+        result = self.check([*self.kube.kubectl.namespaced_argv(), "get", "configmap", name, "-o",
+                             "jsonpath={.data.replicas}"], f"read ConfigMap {name}")
+        return result.stdout.strip()
+
+    def wait_pdb(self, expected: int, seconds: float = 60) -> str:
+        """The disruption controller's view once it counts `expected` pods."""
+        deadline = time.monotonic() + seconds
+        while True:
+            (pdb,) = self.get_json("poddisruptionbudgets")
+            status = pdb.get("status") or {}
+            if status.get("expectedPods") == expected:
+                return (f"expects {expected} pods, {status.get('currentHealthy')} healthy, allows "
+                        f"{status.get('disruptionsAllowed')} disruption(s)")
+            if time.monotonic() > deadline:
+                raise StepFailed(f"PodDisruptionBudget {pdb['metadata']['name']} counts {status.get('expectedPods')} "
+                                 f"pods, expected {expected}")
+            time.sleep(0.5)
+
+    def voting_sets(self, members) -> str:
+        """Where members run ZooKeeper: every member's `conf` names the same voters, one per member."""
+        wanted = {str(m + 1) for m in members}
+        deadline = time.monotonic() + self.timeouts.quorum
+        while True:
+            seen = {m: zk_voters(self.four_letter(m, "conf")) for m in members}
+            if all(voters == wanted for voters in seen.values()):
+                return f"every member's conf lists voters {sorted(wanted, key=int)}"
+            if time.monotonic() > deadline:
+                raise StepFailed(f"voting sets (server ids) after {self.timeouts.quorum:.0f} s: "
+                                 + ", ".join(f"member {m}: {sorted(v, key=int)}" for m, v in seen.items()))
+            time.sleep(self.timeouts.poll * 4)
 
     # -- helpers ----------------------------------------------------------------------------------------------------
 
@@ -656,6 +889,49 @@ class UnavailabilityWatch:
         self.process.terminate()
         self.process.wait(timeout=10)
         self.reader.join(timeout=5)
+
+
+def admin_secret_reference(manifests: str) -> tuple[str, bool]:
+    """The Secret the StatefulSet mounts at /etc/zookeeper/admin, and whether the manifests carry it."""
+    documents = [d for d in yaml.safe_load_all(manifests) if d]
+    for document in documents:
+        if document.get("kind") != "StatefulSet":
+            continue
+        pod = document["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for mount in pod["containers"][0].get("volumeMounts", []):
+            name = ((volumes.get(mount["name"]) or {}).get("secret") or {}).get("secretName")
+            if mount["mountPath"].rstrip("/") == ADMIN_DIR and name:
+                return name, any(d.get("kind") == "Secret" and d["metadata"]["name"] == name for d in documents)
+    raise StepFailed(f"the StatefulSet mounts no Secret at {ADMIN_DIR}")
+
+
+def create_admin_secret(kubectl, name: str) -> None:
+    """The README's `kubectl create secret generic NAME --from-file=password=...` with a random password, given on
+    stdin so it never shows in a process list."""
+    argv = [*kubectl.namespaced_argv(), "create", "secret", "generic", name, "--from-file=password=/dev/stdin"]
+    result = run(argv, input=secrets.token_urlsafe(24), check=False, timeout=KUBECTL_TIMEOUT)
+    if result.code != 0:
+        raise StepFailed(f"could not create the admin Secret {name}: {result.stderr.strip()}")
+
+
+def refusal_line(stderr: str) -> str:
+    """The line that says why (helm's `Error: ...` first line's reason, the schema's `- at ...`, the API server's
+    denial), without the wrapping of the tool."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("- at "):
+            return line[2:]
+    return lines[0] if lines else "(no message)"
+
+
+def zk_voters(conf: str) -> set[str]:
+    """Server ids of the participants in a member's `conf` (server.N=host:2888:3888:participant;...)."""
+    found = set()
+    for match in re.finditer(r"^server\.(\d+)=([^\n]*)$", conf, re.MULTILINE):
+        if ":observer" not in match.group(2):
+            found.add(match.group(1))
+    return found
 
 
 def previous_chart_commit() -> str | None:
