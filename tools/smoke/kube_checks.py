@@ -317,6 +317,10 @@ class KubeScenario(Scenario):
         of more members than the larger ensemble can lose (3 -> 7, 3 -> 1). Helm refuses them (the schema; the
         chart's lookup of the live count); for Kustomize the API server does where the scaling admission policy
         (admission/) is installed."""
+        if self.kube.via != "helm" and not self.scaling_policy_installed() and self.arrange_nodes:
+            # kwok nodes: the scenario's own local cluster, set up as a platform whose admin applied admission/
+            self.check([*self.kube.kubectl.global_argv(), "apply", "-k", str(self.kube.root / "admission")],
+                       "apply the scaling admission policy (admission/)")
         if self.kube.via != "helm" and not self.scaling_policy_installed():
             raise NotRun(f"the scaling admission policy ({SCALING_POLICY}, admission/) is not installed in this "
                          "cluster, so the API server takes any count from kubectl apply; nox -s policy refuses an "
@@ -922,7 +926,10 @@ def refusal_line(stderr: str) -> str:
     for line in lines:
         if line.startswith("- at "):
             return line[2:]
-    return lines[0] if lines else "(no message)"
+        if "denied request: " in line:
+            return line.split("denied request: ", 1)[1]
+    first = lines[0] if lines else "(no message)"
+    return re.sub(r"^Error: UPGRADE FAILED: (execution error at \([^)]*\): )?", "", first)
 
 
 def zk_voters(conf: str) -> set[str]:
