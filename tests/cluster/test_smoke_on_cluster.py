@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from tools import REPO_ROOT, kustomize
-from tools.smoke.kube import Kubectl, KubeTarget, new_namespace
+from tools import REPO_ROOT, helm, kustomize
+from tools.smoke.kube import Helm, Kubectl, KubeTarget, new_namespace
 from tools.smoke.kube_checks import KubeScenario
 
 pytestmark = pytest.mark.slow  # the `cluster` fixture (conftest.py) skips without the binaries
@@ -40,6 +40,8 @@ def test_production_passes_every_kubernetes_step_and_runs_no_zookeeper_step(clus
         "apply-and-rollout",
         "scheduling",
         "pdb-eviction",
+        "scale-refused",
+        "scale-out-and-back",
         "rolling-update",
         "reapply-or-rollback",
         "delete-keeps-pvcs",
@@ -49,6 +51,13 @@ def test_production_passes_every_kubernetes_step_and_runs_no_zookeeper_step(clus
     pdb = next(step for step in report.steps if step.name == "pdb-eviction")
     assert "didn't match pod anti-affinity rules" in pdb.detail  # the third member Pending on two nodes
     assert "disruption budget" in pdb.detail
+    scale = next(step for step in report.steps if step.name == "scale-out-and-back").detail
+    assert "zookeeper-3, zookeeper-4 created" in scale and "their claims kept" in scale
+    assert "didn't match pod anti-affinity rules" in scale  # 5 members, 3 nodes, one member per node required
+    assert "allows 0 disruption(s)" in scale  # the PDB: 2 of 5 members Pending, none may go
+    refused = next(step for step in report.steps if step.name == "scale-refused").detail
+    # the admission policy (admission/), applied by the scenario on kwok nodes, in the API server's words
+    assert "replicas 4 is an even count" in refused and "replicas 3 -> 7 changes 4 members at once" in refused
 
 
 def test_a_root_uid_is_refused_by_restricted_pod_security(cluster, tmp_path):
@@ -96,3 +105,35 @@ def test_ordered_ready_pod_management_is_caught_at_the_apply(cluster, tmp_path):
     report = scenario_report(cluster, "production", root)
     assert report.failed_step.name == "apply-and-rollout"
     assert "only 1 of 3 members created" in report.failed_step.detail
+
+
+def test_a_count_in_the_pod_template_is_caught_restarting_the_members(cluster, tmp_path):
+    """The old way (ZOO_SERVERS in the settings ConfigMap, which the pod template names by its hash): 3 -> 5 would
+    roll every member. The scale step sees the new controller revision."""
+    root = copy_repo(tmp_path)
+    component = root / "components" / "five-members" / "kustomization.yaml"
+    component.write_text(component.read_text() + "  - name: zookeeper-config\n    behavior: merge\n    literals:\n"
+                         "      - ZOO_SERVERS=5\n")
+    report = scenario_report(cluster, "kind", root)
+    assert report.failed_step.name == "scale-out-and-back"
+    assert "changed the pod template: revision" in report.failed_step.detail
+
+
+def test_the_chart_refuses_a_step_the_quorum_cannot_absorb_with_one_line(cluster):
+    namespace = new_namespace()
+    kubectl = Kubectl(kustomize.kubectl(), None, namespace, str(cluster.kubeconfig))
+    chart = Helm(helm.helm(), None, namespace, str(cluster.kubeconfig))
+    target = KubeTarget("default", "helm", kubectl, chart, rollout_timeout=30, progress=lambda line: None)
+    scenario = KubeScenario(target, progress=lambda line: None)
+    try:
+        for step in (scenario.restricted_namespace, scenario.admin_secret, scenario.apply_and_rollout,
+                     scenario.scale_out_and_back):
+            step()
+        detail = scenario.scale_refused()
+    finally:
+        scenario.uncordon()
+        target.teardown(keep_volumes=False)
+    assert "at '/replicas': value must be one of 1, 3, 5, 7, 9" in detail  # the schema
+    assert ("replicas 3 -> 7 changes 4 members at once, more than the 3 that 7 members can lose with a quorum left; "
+            "go 3 -> 5 -> 7") in detail  # the chart's lookup of the live count
+    assert "replicas 3 -> 1 changes 2 members at once" in detail

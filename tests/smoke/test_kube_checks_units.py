@@ -7,8 +7,14 @@ import pytest
 
 from tools.errors import UserError
 from tools.smoke.__main__ import environments, parse_args
-from tools.smoke.kube_checks import UnavailabilityWatch, previous_chart_commit
-from tools.smoke.scenario import NotRun, Report, Scenario, Step
+from tools.smoke.kube_checks import (
+    UnavailabilityWatch,
+    admin_secret_reference,
+    previous_chart_commit,
+    refusal_line,
+    zk_voters,
+)
+from tools.smoke.scenario import NotRun, Report, Scenario, Step, StepFailed
 
 
 class FakeKubectl:
@@ -101,3 +107,43 @@ def test_the_previous_chart_is_a_commit_before_the_latest_chart_change():
     git = ["git", "-C", str(REPO_ROOT)]
     assert subprocess.run([*git, "merge-base", "--is-ancestor", previous, "HEAD"]).returncode == 0
     assert subprocess.run([*git, "diff", "--quiet", previous, "HEAD", "--", "chart"]).returncode == 1  # it differs
+
+
+def test_the_refusal_is_the_line_that_says_why():
+    assert refusal_line("Error: UPGRADE FAILED: values don't meet the specifications of the schema(s) in the following "
+                        "chart(s):\nzookeeper:\n- at '/replicas': value must be one of 1, 3, 5, 7, 9\n") == (
+        "at '/replicas': value must be one of 1, 3, 5, 7, 9")
+    assert refusal_line("Error: UPGRADE FAILED: execution error at (zookeeper/templates/configmap-ensemble.yaml:4:4): "
+                        "replicas 3 -> 7 changes 4 members\n") == "replicas 3 -> 7 changes 4 members"
+    assert refusal_line('Error from server: error when patching "STDIN": configmaps "zookeeper-ensemble" is forbidden: '
+                        "ValidatingAdmissionPolicy 'p' with binding 'p' denied request: ConfigMap zookeeper-ensemble: "
+                        "replicas 4 is an even count\n") == "ConfigMap zookeeper-ensemble: replicas 4 is an even count"
+
+
+def test_the_voters_are_the_participants_of_conf():
+    conf = ("clientPort=2181\nserver.1=zk-0.zk-headless:2888:3888:participant;0.0.0.0:2181\n"
+            "server.2=zk-1.zk-headless:2888:3888:participant;0.0.0.0:2181\n"
+            "server.4=zk-3.zk-headless:2888:3888:observer;0.0.0.0:2181\nversion=100000003\n")
+    assert zk_voters(conf) == {"1", "2"}
+    assert zk_voters("This ZooKeeper instance is not currently serving requests") == set()
+
+
+MOUNTED = """apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: zk}
+spec:
+  template:
+    spec:
+      containers:
+        - name: zookeeper
+          volumeMounts: [{name: admin, mountPath: /etc/zookeeper/admin/}]
+      volumes: [{name: admin, secret: {secretName: zk-admin}}]
+"""
+
+
+def test_the_admin_secret_is_created_only_when_the_profile_ships_none():
+    assert admin_secret_reference(MOUNTED) == ("zk-admin", False)
+    shipped = MOUNTED + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: zk-admin}\n"
+    assert admin_secret_reference(shipped) == ("zk-admin", True)
+    with pytest.raises(StepFailed, match="mounts no Secret at /etc/zookeeper/admin"):
+        admin_secret_reference(MOUNTED.replace("/etc/zookeeper/admin/", "/secrets"))

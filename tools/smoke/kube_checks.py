@@ -69,8 +69,8 @@ class KubeScenario(Scenario):
         ]
         kube_after = [
             ("pdb-eviction", self.pdb_eviction),
-            ("scale-out-and-back", self.scale_out_and_back),
             ("scale-refused", self.scale_refused),
+            ("scale-out-and-back", self.scale_out_and_back),
             ("rolling-update", self.rolling_update),
             ("reapply-or-rollback", self.reapply_or_rollback),
             ("delete-keeps-pvcs", self.delete_keeps_pvcs),
