@@ -420,18 +420,18 @@ class KubeScenario(Scenario):
 
     def scale_words(self, members: int) -> str:
         if self.kube.via == "helm":
-            return self.apply_words() + (f" --set replicas={members}" if members != self.kube.members else "")
+            return f"{self.apply_words()} --set replicas={members}"
         source = self.kube.source().relative_to(self.kube.root)
         return f"kubectl apply -k {source}" + (f" plus {FIVE_MEMBERS}" if members != self.kube.members else "")
 
     def apply_scale(self, members: int) -> None:
         """The one setting: helm's replicas, or Kustomize's five-members component over the overlay (and the
         overlay alone to come back)."""
-        if self.kube.via == "helm" or members == self.kube.members:
-            command = self.kube.apply_command()
-            if self.kube.via == "helm" and members != self.kube.members:
-                command = [*command, "--set", f"replicas={members}"]
-            result = run(command, check=False, timeout=300)
+        if self.kube.via == "helm":
+            # always said: `helm upgrade` with no value given reuses the release's last values (replicas=5)
+            result = run([*self.kube.apply_command(), "--set", f"replicas={members}"], check=False, timeout=300)
+        elif members == self.kube.members:
+            result = run(self.kube.apply_command(), check=False, timeout=300)
         else:
             with self.with_five_members() as directory:
                 result = run(self.kube.kubectl.apply_kustomize(directory), check=False, timeout=300)
@@ -514,7 +514,7 @@ class KubeScenario(Scenario):
         if self.kube.env == "production" and len(nodes) < len(pods):
             deadline = time.monotonic() + 30
             while True:
-                pending = [r for r in self.pending_reasons().split("; ") if " Pending: " in r]
+                pending = [r for r in self.pending_reasons().split("; ") if r.partition(" Pending: ")[2]]
                 if len(pending) == len(pods) - len(nodes):
                     return f"{len(pending)} Pending on {len(nodes)} nodes ({pending[0]})"
                 if time.monotonic() > deadline:
