@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from tools import kustomize
+from tools import REPO_ROOT, kubeconform, kustomize, schemas, validate
 from tools.profiles import ENVIRONMENTS, LAPTOP_ENVIRONMENTS, Profile
 from tools.render import render
 from tools.run import run
@@ -222,3 +222,28 @@ def test_the_admin_secret_ships_only_with_the_laptop_overlays(overlay):
         assert secrets == []
         assert volume["secret"]["secretName"] == "zookeeper-admin"
     assert volume["secret"]["defaultMode"] == 0o444
+
+
+ADMISSION_FROM = "v1.30.0"  # admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy is GA from Kubernetes 1.30
+
+
+def test_the_scaling_admission_policy_is_valid_where_it_can_exist(tmp_path):
+    """admission/ (applied once per cluster) passes kubeconform -strict on 1.30 and the newest version; on 1.29 the
+    kind does not exist, as its README line says. The API server's own proof is the cluster target's scale-refused."""
+    rendered = tmp_path / "admission.yaml"
+    rendered.write_text(kustomize.build(REPO_ROOT / "admission"))
+    versions = schemas.kubernetes_versions()
+    newest = versions[-1]
+    schemas.ensure(validate.api_kinds(rendered), [ADMISSION_FROM, newest])
+    for version in (ADMISSION_FROM, newest):
+        outcomes = kubeconform.validate([rendered], version)
+        assert sorted((o.kind, o.status) for o in outcomes) == [
+            ("ValidatingAdmissionPolicy", "statusValid"), ("ValidatingAdmissionPolicyBinding", "statusValid")]
+    docs = list(yaml.safe_load_all(rendered.read_text()))
+    policy = one(docs, "ValidatingAdmissionPolicy")
+    binding = one(docs, "ValidatingAdmissionPolicyBinding")
+    assert binding["spec"]["policyName"] == policy["metadata"]["name"] == "kube-zookeeper-scaling-step"
+    assert binding["spec"]["validationActions"] == ["Deny"]
+    # `kubectl scale` (the scale subresource) stays free: the smoke scenario stops members with it
+    assert [r["resources"] for r in policy["spec"]["matchConstraints"]["resourceRules"]] == [["statefulsets"],
+                                                                                          ["configmaps"]]

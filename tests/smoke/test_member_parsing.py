@@ -84,7 +84,7 @@ def test_local_members_are_set_up_as_the_kind_overlays_pods():
     assert template.user == "1000:0"  # pinned-uid component; the image's group 0
     assert template.read_only
     assert sorted(template.scratch_mounts) == ["/opt/zookeeper/conf", "/tmp"]
-    assert template.env["ZOO_SERVERS"] == "3"
+    assert "ZOO_SERVERS" not in template.env  # the count is the ensemble ConfigMap, mounted as a file
     assert template.env["ZOO_HEAP"] == "256M"  # the laptop component's merge into the ConfigMap
     assert template.env["POD_NAMESPACE"] == "default"
 
