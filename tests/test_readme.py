@@ -30,9 +30,9 @@ def shell_commands(text: str) -> list[str]:
         for line in block.replace("\\\n", " ").splitlines():
             words = shlex.split(line, comments=True)
             while words:
-                head, _, rest = " ".join(words).partition(" && ")
-                found.append(head)
-                words = rest.split() if rest else []
+                end = words.index("&&") if "&&" in words else len(words)
+                found.append(shlex.join(words[:end]))  # quoted again: a "$(...)" stays one word
+                words = words[end + 1:]
     found += INLINE_NOX.findall(text)
     return found
 
@@ -119,10 +119,10 @@ def test_the_command_runs_as_shown(readme, command):
             script = words[words.index("--") + 1]
             assert (REPO_ROOT / "image" / script).is_file(), f"the image has no {script}"
             words = words[: words.index("--")]
-        sub = [w for w in words[1:3] if re.fullmatch(r"[a-z][a-z-]*", w)]
+        sub = [w for w in words[1:4] if re.fullmatch(r"[a-z][a-z-]*", w)]
+        while len(sub) > 1 and not re.search(rf"\b{tool} {' '.join(sub)}\b", help_text(*argv, *sub)):
+            sub = sub[:-1]  # the longest run of words that is a subcommand (kubectl create secret generic)
         usage = help_text(*argv, *sub)
-        if len(sub) == 2 and not re.search(rf"\b{tool} {sub[0]} {sub[1]}\b", usage):
-            usage = help_text(*argv, sub[0])
         check_flags(words[1:], usage, f"{tool} {' '.join(sub)}")
         return
     if tool in ("kind", "minikube", "oc"):
