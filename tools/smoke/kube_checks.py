@@ -514,7 +514,8 @@ class KubeScenario(Scenario):
         if self.kube.env == "production" and len(nodes) < len(pods):
             deadline = time.monotonic() + 30
             while True:
-                pending = [r for r in self.pending_reasons().split("; ") if r.partition(" Pending: ")[2]]
+                # the reason settles once the new claims are bound (first: "unbound immediate PersistentVolumeClaims")
+                pending = [r for r in self.pending_reasons().split("; ") if "anti-affinity" in r]
                 if len(pending) == len(pods) - len(nodes):
                     return f"{len(pending)} Pending on {len(nodes)} nodes ({pending[0]})"
                 if time.monotonic() > deadline:
