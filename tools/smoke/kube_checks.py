@@ -2,13 +2,15 @@
 
 The real commands a user types run against a real API server: a server-side strict dry run, then the apply (or
 `helm upgrade --install`) into a namespace that enforces the `restricted` Pod Security Standard; the rollout; where
-the scheduler put each member; the Services' endpoints; the PDB against the eviction API; a rolling update watched
-pod by pod; a second apply (or `helm rollback`, and an upgrade from the previous commit's chart); the delete.
+the scheduler put each member; the Services' endpoints; the PDB against the eviction API; requests the quorum cannot
+absorb refused (an even count, 3 -> 7, 3 -> 1); scaling 3 -> 5 -> 3 with the one setting, members 0..2 untouched; a
+rolling update watched pod by pod; a second apply (or `helm rollback`, and an upgrade from the previous commit's
+chart); the delete.
 
 Where the members run no containers (kwok nodes), the ZooKeeper steps are reported as `not run`, never as passed;
 `--target local` covers them. On kwok nodes (which run nothing) the scenario cordons nodes to give a profile the
-layout it is meant for (one node for the laptop profiles) and to keep an evicted member down; on a cluster with real
-nodes it never touches them.
+layout it is meant for (one node for the laptop profiles) and to keep an evicted member down, and applies the
+scaling admission policy (admission/) as a platform's admin would; on a cluster with real nodes it touches neither.
 """
 
 from __future__ import annotations
