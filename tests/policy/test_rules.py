@@ -178,6 +178,10 @@ CASES = [
          "ensemble/\n              readOnly: true\n", "", STS, f"{ZK}.volumeMounts", "          volumeMounts:"),
     Case("ZK-ENS-002", "openshift", "openshift", '  replicas: "3"\n', "", "ConfigMap/zk-config", "data.replicas",
          "data:"),
+    Case("ZK-ENS-007", "production", "production", "  ZOO_HEAP: 1G\n", '  ZOO_HEAP: 1G\n  ZOO_SERVERS: "3"\n',
+         "ConfigMap/zk-config", "data.ZOO_SERVERS", '  ZOO_SERVERS: "3"'),
+    Case("ZK-ENS-007", "laptop", "kind", '["--log_level=INFO"]', '["--log_level=INFO", "--servers=3"]', STS,
+         f"{ZK}.args[1]", '          args: ["--log_level=INFO", "--servers=3"]'),
     # the authority to reconfigure
     Case("ZK-ADM-001", "production", "production", "            - name: admin\n              mountPath: "
          "/etc/zookeeper/admin\n", "", STS, f"{ZK}.volumeMounts", "          volumeMounts:"),

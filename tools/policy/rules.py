@@ -404,6 +404,17 @@ def ensemble_count(ctx: Context):
                       "run; set both together (components/five-members, or the chart's replicas)")
 
 
+@rule("ZK-ENS-007", ERROR, "no fixed server list (ZOO_SERVERS, --servers) beside the count the members read")
+def no_static_server_count(ctx: Context):
+    for c in ensemble_containers(ctx):
+        setting = ctx.flag(c, "servers") or ctx.env(c).get("ZOO_SERVERS")
+        if setting is not None and mounted_volume(c, ENSEMBLE_DIR)[0] is not None:
+            yield Hit(setting.manifest, setting.path, f"ZOO_SERVERS/--servers={setting.value} gives {c.manifest.ref} "
+                      f"a fixed server list although its members read their count from {ENSEMBLE_DIR}: the pod "
+                      "template then depends on the count, so every scaling restarts every member, and the list "
+                      "fights the dynamic membership; remove it")
+
+
 @rule("ZK-ADM-001", ERROR, f"the reconfiguration authority (a Secret with key password) is mounted at {ADMIN_DIR}")
 def admin_secret_mounted(ctx: Context):
     for c in ensemble_containers(ctx):
