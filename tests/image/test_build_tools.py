@@ -115,5 +115,6 @@ def test_a_malformed_lock_line_is_located(tmp_path):
 
 def test_configmap_env_is_the_base_configmap():
     """The local ensemble gets exactly what the base's generated ConfigMap gives pods: every key, every value."""
-    (configmap,) = [d for d in yaml.safe_load_all(kustomize.build(REPO / "base")) if d and d["kind"] == "ConfigMap"]
+    (configmap,) = [d for d in yaml.safe_load_all(kustomize.build(REPO / "base"))
+                    if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("zookeeper-config-")]
     assert image.configmap_env() == configmap["data"]
