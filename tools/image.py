@@ -32,8 +32,8 @@ IMAGE_DIR = REPO / "image"
 LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO / "build" / "image-context"
 TAG = "kube-zookeeper:3.9.5-1"
-CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh", "cds-train.sh"]
-CONTEXT_FILES += ["logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
+CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh"]
+CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
 
 
 def fetch_jars(dest: Path) -> list[Path]:
