@@ -227,7 +227,8 @@ class LocalTarget(Target):
 
     def write_settings(self) -> None:
         """The ensemble ConfigMap's `replicas` and the admin Secret's `password`, each replaced in one rename."""
-        for directory, name, text in (("ensemble", "replicas", f"{self.members}\n"), ("admin", "password", self.password)):
+        files = (("ensemble", "replicas", f"{self.members}\n"), ("admin", "password", self.password))
+        for directory, name, text in files:
             folder = self.settings / directory
             folder.mkdir(mode=0o755, exist_ok=True)
             folder.chmod(0o755)
