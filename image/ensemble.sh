@@ -385,13 +385,20 @@ zk_ensemble_tick() {
   fi
 }
 
+# zk_alive PID: the process runs (a zombie, ended but not yet reaped, does not).
+zk_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ $stat != *") Z "* ]]
+}
+
 # zk_ensemble_loop PID: a tick every ZOO_ENSEMBLE_INTERVAL seconds while process PID (the JVM) lives.
 zk_ensemble_loop() {
   local pid=$1 second
-  while kill -0 "$pid" 2>/dev/null; do
+  while zk_alive "$pid"; do
     zk_ensemble_tick || true
     for ((second = 0; second < ZOO_ENSEMBLE_INTERVAL; second++)); do
-      kill -0 "$pid" 2>/dev/null || return 0
+      zk_alive "$pid" || return 0
       sleep 1
     done
   done

@@ -22,6 +22,7 @@ _TIMING_LABELS = {
     "rolling_update": "rolling update",
     "scale_3_to_5": "scale 3 -> 5 (all five voters agree)",
     "scale_5_to_3": "scale 5 -> 3 (three voters agree)",
+    "rolling_update_again": "second rolling restart",
     "kill_mid_scale": "scale 3 -> 5 with the leader killed -9",
     "scenario_wall": "scenario wall time",
 }
@@ -31,7 +32,8 @@ _MEASUREMENT_LABELS = {
     "writes_acknowledged_without_quorum": "writes acknowledged without a quorum",
     "longest_write_gap_seconds": "longest write gap (s)",
     "unavailable_seconds": "unavailable (gaps >= 1 s), total (s)",
-    "elections_per_rolling_update": "leader elections in the rolling restart",
+    "elections_per_rolling_update": "leader elections per rolling restart",
+    "leader_before_rolling_update": "leader when each rolling restart began",
 }
 
 

@@ -64,7 +64,8 @@ class ScaleScenario(Scenario):
             ("writer-running", self.start_writer),
             ("scale-3-to-5", lambda: self.scale("scale_3_to_5", 5)),
             ("scale-5-to-3", lambda: self.scale("scale_5_to_3", 3)),
-            ("rolling-restart", self.rolling_restart),
+            ("rolling-restart", lambda: self.rolling_restart("rolling_update")),
+            ("rolling-restart-again", lambda: self.rolling_restart("rolling_update_again")),
             ("kill-9-mid-scale-3-to-5", self.kill_mid_scale),
             ("acknowledged-writes-kept", self.verify_writes),
             ("members-agree", self.members_agree),
@@ -104,20 +105,23 @@ class ScaleScenario(Scenario):
         detail = self.wait_agreement(set(range(1, replicas + 1)), key)
         return f"{old} -> {replicas}: " + self.phase(key, start, before, detail)
 
-    def rolling_restart(self) -> str:
-        """What `kubectl rollout restart` does to a StatefulSet: highest ordinal first, each back before the next."""
+    def rolling_restart(self, key: str) -> str:
+        """What `kubectl rollout restart` does to a StatefulSet: highest ordinal first, each back before the next.
+
+        Done twice: the first starts with the leader the ensemble was born with (member 0), the second with the one
+        the first left (after an election ZooKeeper prefers the highest myid among the most up-to-date members)."""
         before, start = self.leader_epoch(), time.monotonic()
         leader_before = self.leader()
         voters = set(range(1, self.local.members + 1))
         for member in reversed(range(self.local.members)):
             self.local.replace(member)
-            self.wait_agreement(voters, f"rolling_restart_{member}")
+            self.wait_agreement(voters, f"{key}_{member}")
         elections = (self.leader_epoch() or 0) - (before or 0)
-        self.report.measurements["elections_per_rolling_update"] = elections
-        self.report.measurements["leader_before_rolling_update"] = leader_before
+        self.report.measurements.setdefault("elections_per_rolling_update", []).append(elections)
+        self.report.measurements.setdefault("leader_before_rolling_update", []).append(leader_before)
         return (f"members {', '.join(map(str, reversed(range(self.local.members))))} replaced one at a time, leader "
                 f"before: member {leader_before}, after: member {self.leader()}; "
-                + self.phase("rolling_update", start, before, f"{len(voters)} voters agree"))
+                + self.phase(key, start, before, f"{len(voters)} voters agree"))
 
     def kill_mid_scale(self) -> str:
         """3 -> 5, and once the first new member's JVM answers, kill -9 the leader; the kubelet starts it again."""
