@@ -320,10 +320,14 @@ zk_reconfig() {
   fi
   reason=$(grep -vE '^$|Exiting JVM|WATCHER::|WatchedEvent|Welcome to ZooKeeper|JLine support|^Connecting to' \
     <<<"$output" | tail -n1)
-  case "$reason" in
-    *NoAuth*) reason="no authority: ZooKeeper refused the admin password (the members started with another one?)" ;;
-    *BadVersion* | *ReconfigInProgress*) reason="another change came first; trying again" ;;
-    *NewConfigNoQuorum*) reason="the new membership would have no synced quorum yet; trying again" ;;
+  case "$reason" in # zkCli's words for NoAuth, BadVersion, ReconfigInProgress, NewConfigNoQuorum
+    *"Insufficient permission"*)
+      reason="no authority: ZooKeeper refused the admin password in $ZOO_ADMIN_PASSWORD_FILE (the leader started with another one?)"
+      ;;
+    *"version No is not valid"* | *"Another reconfiguration is in progress"*)
+      reason="another change came first; trying again"
+      ;;
+    *"No quorum of new config"*) reason="the new membership would have no synced quorum yet; trying again" ;;
   esac
   echo "$reason"
   return 1

@@ -250,15 +250,23 @@ class Ensemble:
     def serving(self, members: list[int] | None = None) -> bool:
         return all(self.probe(member, "ready") for member in members or range(self.size))
 
+    def voting(self) -> bool:
+        """Every member serves and reports every member as a voter (`conf`): the joins of the birth are done."""
+        from tools.smoke.zk import parse_conf
+
+        everyone = set(range(1, self.size + 1))
+        return all((membership := parse_conf(self.four_letter(member, "conf"))) is not None
+                   and membership.voters == everyone for member in range(self.size))
+
     @contextmanager
     def running(self, timeout: float = 120) -> Iterator[Ensemble]:
-        """Create, start every member and wait until all serve; everything is removed on leaving the block.
+        """Create, start every member and wait until all serve as voters; everything is removed on leaving the block.
 
         A UserError with the end of each member's log when they do not all serve within timeout seconds."""
         try:
             self.create()
             self.start_all()
-            if not self.wait(self.serving, timeout=timeout):
+            if not self.wait(lambda: self.serving() and (self.size == 1 or self.voting()), timeout=timeout):
                 logs = "\n".join(self.engine.logs(self.name(m))[-2000:] for m in range(self.size))
                 raise UserError(f"the ensemble did not serve within {timeout:.0f} s; logs:\n{logs}")
             yield self
