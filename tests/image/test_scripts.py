@@ -631,3 +631,63 @@ def test_imok_without_a_quorum_is_live_but_not_ready(fake_zookeeper):
 def test_ready_fails_on_an_unknown_mode(fake_zookeeper):
     probe, _ = fake_zookeeper
     assert probe("ready", srvr=SERVING.format(mode="looking")).returncode == 1
+
+
+# -- image/ensemble.sh: the membership functions start.sh and the ensemble loop use --------------------------------
+@pytest.mark.parametrize(
+    ("voters", "desired", "refused"),
+    [(3, "5", ""), (5, "3", ""), (4, "5", ""), (4, "3", ""), (5, "7", ""), (1, "5", ""), (2, "3", ""), (3, "3", ""),
+     (3, "7", "replicas 3 -> 7 changes 4 members at once, more than the 7-member ensemble can lose (3)"),
+     (3, "1", "replicas 3 -> 1 changes 2 members at once, more than the 3-member ensemble can lose (1)"),
+     (5, "11", "replicas 5 -> 11 changes 6 members at once"), (3, "4", "replicas=4 is even"),
+     (1, "2", "replicas=2 is even"),
+     (3, "three", "replicas 'three' in"), (3, "", "replicas '' in"), (3, "0", "replicas '0' in")],
+)  # fmt: skip
+def test_a_step_the_quorum_cannot_absorb_is_refused_with_one_line(voters, desired, refused):
+    said = out('zk_step_refusal "$1" "$2"', str(voters), desired)
+    if refused:
+        assert said.startswith(refused) and "\n" not in said
+    else:
+        assert said == ""
+
+
+def test_the_voters_are_the_participants_of_a_membership():
+    membership = (THREE_VOTERS + "server.4=zk-zookeeper-3.zk-hl:2888:3888:observer;0.0.0.0:2181\n"
+                  "server.7=zk-zookeeper-6.zk-hl:2888:3888\nversion=300000089\n")  # fmt: skip
+    assert out('zk_voters "$1"', membership) == "1 2 3 7"
+    assert out('zk_membership_version "$1"', membership) == "300000089"
+    assert out('zk_member_address "$1" 2', membership) == "zk-zookeeper-1.zk-hl.team-a.svc.corp.local"
+
+
+def test_the_membership_of_a_conf_reply_is_its_server_lines_and_version():
+    reply = "clientPort=2181\npeerType=0\nmembership: \n" + THREE_VOTERS + "version=100000006\n"
+    result = subprocess.run(["bash", "-c", f'source "{START}"; zk_membership'], input=reply, capture_output=True,
+                            text=True, env=clean_env(), timeout=30)  # fmt: skip
+    assert result.stdout == THREE_VOTERS + "version=100000006\n"
+
+
+def test_the_newest_dynamic_file_is_the_highest_hex_version_and_pruning_keeps_three(tmp_path):
+    for version in ("0", "100000003", "10000000b", "100000009", "2", "ff"):
+        (tmp_path / f"zoo.cfg.dynamic.{version}").write_text("server.1=x\n")
+    (tmp_path / "zoo.cfg.dynamic.next").write_text("server.1=x\n")  # ZooKeeper's proposal in flight: never chosen
+    env = clean_env(ZOO_DATA_DIR=str(tmp_path))
+    assert out("zk_newest_dynamic", env=env) == str(tmp_path / "zoo.cfg.dynamic.10000000b")
+    out(f'ZK_DYNAMIC_FILE="{tmp_path}/zoo.cfg.dynamic.2"; zk_prune_dynamic', env=env)
+    kept = sorted(path.name for path in tmp_path.iterdir())
+    assert kept == ["zoo.cfg.dynamic.100000003", "zoo.cfg.dynamic.100000009", "zoo.cfg.dynamic.10000000b",
+                    "zoo.cfg.dynamic.2", "zoo.cfg.dynamic.next"]  # the three newest and the one in use  # fmt: skip
+
+
+def test_a_member_asks_every_lower_ordinal_the_desired_count_and_its_volumes_members(tmp_path):
+    (tmp_path / "replicas").write_text("5\n")
+    newest = tmp_path / "zoo.cfg.dynamic.1"
+    newest.write_text("server.1=a\nserver.7=b\n")
+    env = clean_env(ZK_MYID="3", ZOO_REPLICAS_FILE=str(tmp_path / "replicas"))
+    assert out('zk_candidates "$1"', str(newest), env=env).split() == ["1", "2", "4", "5", "7"]
+    env["ZOO_REPLICAS_FILE"] = str(tmp_path / "none")
+    assert out('zk_candidates ""', env=env).split() == ["1", "2"]
+
+
+def test_the_super_digest_is_zookeepers_base64_sha1_of_super_and_the_password():
+    digest = base64.b64encode(hashlib.sha1(b"super:" + PASSWORD.encode()).digest()).decode()
+    assert out('zk_super_digest "$1"', PASSWORD) == digest
