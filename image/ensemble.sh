@@ -301,6 +301,10 @@ zk_admin_password() {
   tr -d '[:space:]' <"$ZOO_ADMIN_PASSWORD_FILE"
 }
 
+# The password the member started with (start.sh sets it; never exported): the JVM's super digest was made from it,
+# so the loop keeps using it when the Secret changes meanwhile; both change at the member's next start.
+ZK_ADMIN_PASSWORD=""
+
 # zk_say MESSAGE: the loop's log line, only when it differs from the last one (every few seconds would flood).
 ZK_LAST_SAID=""
 zk_say() {
@@ -313,7 +317,7 @@ zk_say() {
 # Prints why it failed on one line and returns 1 when it did not commit.
 zk_reconfig() {
   local output reason
-  output=$(printf 'addauth digest super:%s\nreconfig %s\n' "$(zk_admin_password)" "$*" |
+  output=$(printf 'addauth digest super:%s\nreconfig %s\n' "${ZK_ADMIN_PASSWORD:-$(zk_admin_password)}" "$*" |
     timeout 90 "$ZK_HOME/bin/zkCli.sh" -server "127.0.0.1:$ZOO_CLIENT_PORT" 2>&1) || true
   if [[ $output == *"Committed new configuration"* ]]; then
     return 0

@@ -446,7 +446,8 @@ main() {
     domain=${ZOO_CLUSTER_DOMAIN:-$(zk_fqdn_part "$fqdn" 5)}
     ZK_PEER_DOMAIN="${headless:-$ZK_STS-headless}.${namespace:-default}.svc.${domain:-cluster.local}"
     zk_write_myid "$ZOO_DATA_DIR" "$myid"
-    ZK_SUPER_DIGEST=$(zk_super_digest "$(zk_admin_password)")
+    ZK_ADMIN_PASSWORD=$(zk_admin_password)
+    ZK_SUPER_DIGEST=$(zk_super_digest "$ZK_ADMIN_PASSWORD")
     if [[ -z $mounted ]]; then
       zk_prepare_membership
       config=$ZOO_DATA_DIR/zoo.cfg # beside it ZooKeeper writes every new membership: on the data volume
