@@ -139,10 +139,11 @@ zk_validate() {
       errors+=("$(zk_setting "$var")='${!var}' is not a port number (1-65535)")
     fi
   done
-  for var in ZOO_SERVERS ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT; do
+  for var in ZOO_SERVERS ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT \
+    ZOO_ENSEMBLE_INTERVAL; do
     [[ -z ${!var:-} || ${!var} =~ ^[1-9][0-9]{0,8}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a positive integer")
   done
-  for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL; do
+  for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL ZOO_SEED_WAIT; do
     [[ -z ${!var} || ${!var} =~ ^[0-9]{1,9}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a non-negative integer")
   done
   if [[ -n $ZOO_SNAP_RETAIN_COUNT ]] && { ! [[ $ZOO_SNAP_RETAIN_COUNT =~ ^[0-9]{1,9}$ ]] || ((10#$ZOO_SNAP_RETAIN_COUNT < 3)); }; then

@@ -691,3 +691,11 @@ def test_a_member_asks_every_lower_ordinal_the_desired_count_and_its_volumes_mem
 def test_the_super_digest_is_zookeepers_base64_sha1_of_super_and_the_password():
     digest = base64.b64encode(hashlib.sha1(b"super:" + PASSWORD.encode()).digest()).decode()
     assert out('zk_super_digest "$1"', PASSWORD) == digest
+
+
+@pytest.mark.parametrize(("setting", "value", "says"), [("ZOO_ENSEMBLE_INTERVAL", "0", "is not a positive integer"),
+                                                        ("ZOO_ENSEMBLE_INTERVAL", "3s", "is not a positive integer"),
+                                                        ("ZOO_SEED_WAIT", "-1", "is not a non-negative integer")])
+def test_the_ensemble_loops_timings_are_checked(setting, value, says):
+    [line] = error_lines(validate(**{setting: value}))
+    assert line == f"error: {setting}='{value}' {says}"
