@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Usage: start.sh [--servers=N] [--data_dir=DIR] ... (start.sh --help lists every flag)
 # Starts one ZooKeeper ensemble member. Each setting comes from its flag, else its ZOO_* environment variable
-# (the ConfigMap), else the default below. myid and the server list come from the StatefulSet hostname
+# (the ConfigMap), else the default below. myid (ordinal + 1) and the member names come from the StatefulSet hostname
 # (<statefulset>-<ordinal>) and the pod's FQDN (<host>.<headless>.<namespace>.svc.<cluster domain>); ZOO_HEADLESS_SERVICE,
-# POD_NAMESPACE and ZOO_CLUSTER_DOMAIN override the FQDN's parts. Writes zoo.cfg (unless the user mounted one), the
-# myid file, then execs java so signals reach ZooKeeper.
+# POD_NAMESPACE and ZOO_CLUSTER_DOMAIN override the FQDN's parts. On a StatefulSet pod the membership is dynamic
+# (image/ensemble.sh): start.sh writes zoo.cfg and the dynamic membership on the data volume, starts the ensemble loop
+# beside the JVM, then execs java so signals reach ZooKeeper. Without an ordinal in the hostname, or with
+# ZOO_SERVERS=1, the member runs standalone.
 set -Eeuo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=zk-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/zk-common.sh"
+# shellcheck source-path=SCRIPTDIR source=ensemble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ensemble.sh"
 
 GENERATED_MARK="# Written by start.sh; a zoo.cfg without this line is the user's own and is left alone."
 
@@ -68,7 +72,8 @@ zk_parse_flags() {
 # Defaults apply only to settings that are unset: a setting given as an empty value (`ZOO_SERVERS=` in a ConfigMap,
 # `--servers=`) is an error in zk_validate, never silently the default (an empty ZOO_SERVERS would start standalone).
 zk_defaults() {
-  : "${ZOO_SERVERS=1}"
+  # ZOO_SERVERS stays unset unless given: 1 means standalone, N > 1 the members of a static-config ensemble (read
+  # only when a volume of that older image has no dynamic membership yet).
   : "${ZOO_DATA_DIR=/var/lib/zookeeper/data}"
   : "${ZOO_DATA_LOG_DIR=}"
   : "${ZOO_CONF_DIR=$ZK_HOME/conf}"
@@ -97,8 +102,10 @@ ZK_NOT_EMPTY=(
   ZOO_HEADLESS_SERVICE POD_NAMESPACE ZOO_CLUSTER_DOMAIN
 )
 
-# The four-letter words the image's own scripts send: ready_live.sh live (ruok), ready (srvr), metrics.sh (mntr).
+# The four-letter words the image's own scripts send: ready_live.sh live (ruok), ready (srvr), metrics.sh (mntr);
+# the ensemble loop and a joining member also read the membership (conf).
 ZK_SCRIPT_WORDS=(ruok srvr mntr)
+ZK_ENSEMBLE_WORDS=(conf)
 
 # The heap's floor, and the headroom above it (metaspace, threads, direct buffers, GC) under a memory limit:
 # max(128Mi, 25% of the limit), the numbers of policy rule ZK-RES-004 (tools/policy/rules.py, headroom()).
@@ -132,10 +139,11 @@ zk_validate() {
       errors+=("$(zk_setting "$var")='${!var}' is not a port number (1-65535)")
     fi
   done
-  for var in ZOO_SERVERS ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT; do
-    [[ -z ${!var} || ${!var} =~ ^[1-9][0-9]{0,8}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a positive integer")
+  for var in ZOO_SERVERS ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT \
+    ZOO_ENSEMBLE_INTERVAL; do
+    [[ -z ${!var:-} || ${!var} =~ ^[1-9][0-9]{0,8}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a positive integer")
   done
-  for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL; do
+  for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL ZOO_SEED_WAIT; do
     [[ -z ${!var} || ${!var} =~ ^[0-9]{1,9}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a non-negative integer")
   done
   if [[ -n $ZOO_SNAP_RETAIN_COUNT ]] && { ! [[ $ZOO_SNAP_RETAIN_COUNT =~ ^[0-9]{1,9}$ ]] || ((10#$ZOO_SNAP_RETAIN_COUNT < 3)); }; then
@@ -153,7 +161,7 @@ zk_validate() {
   local line
   while IFS= read -r line; do
     [[ -z $line ]] || errors+=("$line")
-  done < <(zk_check_whitelist; zk_check_ports; zk_check_member)
+  done < <(zk_check_whitelist; zk_check_ports; zk_check_member; ! zk_dynamic || zk_check_admin)
   zk_check_heap # sets ZK_HEAP; in this shell, so the value survives
   errors+=("${ZK_HEAP_ERRORS[@]}")
   if ((${#errors[@]})); then
@@ -177,6 +185,9 @@ zk_check_whitelist() {
     local IFS=,
     echo "ZOO_4LW_COMMANDS_WHITELIST='$ZOO_4LW_COMMANDS_WHITELIST' lacks ${missing[*]}: liveness sends ruok, readiness" \
       "srvr and metrics.sh mntr, so the member would fail its probes; add ${missing[*]} (or use *)"
+  elif zk_dynamic && [[ " ${words[*]} " != *" ${ZK_ENSEMBLE_WORDS[0]} "* ]]; then
+    echo "ZOO_4LW_COMMANDS_WHITELIST='$ZOO_4LW_COMMANDS_WHITELIST' lacks conf: the ensemble loop and joining members" \
+      "read the membership with conf; add conf (or use *)"
   fi
 }
 
@@ -195,20 +206,17 @@ zk_check_ports() {
   done
 }
 
-# zk_check_member: a line when ZOO_SERVERS > 1 and the hostname is not a member of that ensemble.
+# zk_check_member: a line when ZOO_SERVERS > 1 and the hostname has no ordinal to make myid from.
 zk_check_member() {
-  [[ $ZOO_SERVERS =~ ^[1-9][0-9]{0,8}$ ]] && ((ZOO_SERVERS > 1)) || return 0
-  local host myid
-  host=$(hostname)
-  myid=$(zk_myid "$host" 2>/dev/null) || {
+  [[ ${ZOO_SERVERS:-} =~ ^[1-9][0-9]{0,8}$ ]] && ((ZOO_SERVERS > 1)) || return 0
+  zk_myid "$(hostname)" >/dev/null 2>&1 ||
     echo "$(zk_setting ZOO_SERVERS)=$ZOO_SERVERS needs a StatefulSet hostname (<name>-<ordinal>) for myid, but the" \
-      "hostname is '$host'"
-    return 0
-  }
-  if ((myid > ZOO_SERVERS)); then
-    echo "$(zk_setting ZOO_SERVERS)=$ZOO_SERVERS, but this is member $myid (hostname $host): scale the StatefulSet" \
-      "and ZOO_SERVERS together"
-  fi
+      "hostname is '$(hostname)'"
+}
+
+# zk_dynamic: the membership is dynamic (a StatefulSet hostname and no ZOO_SERVERS=1); else the member is standalone.
+zk_dynamic() {
+  [[ ${ZOO_SERVERS:-} != 1 ]] && zk_myid "$(hostname)" >/dev/null 2>&1
 }
 
 # zk_mib SIZE: a JVM size (512M, 1g, 65536k) in MiB, rounded down; empty if SIZE is not one (or absurdly long).
@@ -316,14 +324,6 @@ zk_fqdn_part() {
   esac
 }
 
-# zk_server_list COUNT STATEFULSET HEADLESS NAMESPACE DOMAIN SERVER_PORT ELECTION_PORT: the server.N lines.
-zk_server_list() {
-  local count=$1 sts=$2 headless=$3 namespace=$4 domain=$5 server_port=$6 election_port=$7 i
-  for ((i = 1; i <= count; i++)); do
-    echo "server.$i=$sts-$((i - 1)).$headless.$namespace.svc.$domain:$server_port:$election_port"
-  done
-}
-
 # zk_memory_limit: the container's memory limit in bytes (cgroup v2 or v1); empty when there is none.
 zk_memory_limit() {
   local root=${ZK_CGROUP_ROOT:-/sys/fs/cgroup} limit="" host_total
@@ -354,8 +354,10 @@ zk_heap_for_limit() {
   echo "${mib}M"
 }
 
+# zk_write_config FILE MYID SERVERS [DYNAMIC_FILE]: ZooKeeper's config; with DYNAMIC_FILE the membership is dynamic
+# (kept in that file), else SERVERS are static server.N lines (MYID > 0) or the member is standalone (MYID 0).
 zk_write_config() {
-  local file=$1 myid=$2 servers=$3
+  local file=$1 myid=$2 servers=$3 dynamic=${4:-}
   {
     echo "$GENERATED_MARK"
     echo "dataDir=$ZOO_DATA_DIR"
@@ -375,7 +377,11 @@ zk_write_config() {
     echo "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
     echo "metricsProvider.httpPort=$ZOO_METRICS_PORT"
     echo "metricsProvider.exportJvmInfo=true"
-    if ((myid > 0)); then
+    if [[ -n $dynamic ]]; then
+      echo "reconfigEnabled=true"
+      echo "standaloneEnabled=false"
+      echo "dynamicConfigFile=$dynamic"
+    elif ((myid > 0)); then
       echo "$servers"
     else
       echo "standaloneEnabled=true"
@@ -388,11 +394,13 @@ zk_write_config() {
 # it at build time); the JVM maps it instead of loading and verifying those classes one by one.
 ZK_CDS_ARCHIVE=$ZK_HOME/lib/server.jsa
 
-# zk_server_command CONFIG: the member's JVM command line (heap ZK_HEAP) in the array ZK_COMMAND.
+# zk_server_command CONFIG: the member's JVM command line (heap ZK_HEAP, and ZK_SUPER_DIGEST when set) in the array
+# ZK_COMMAND.
 zk_server_command() {
   local logback=$ZK_HOME/etc/logback.xml cds=()
   [[ ! -f $ZOO_CONF_DIR/logback.xml ]] || logback=$ZOO_CONF_DIR/logback.xml
   [[ ! -f $ZK_CDS_ARCHIVE ]] || cds=(-XX:SharedArchiveFile="$ZK_CDS_ARCHIVE")
+  [[ -z ${ZK_SUPER_DIGEST:-} ]] || cds+=(-Dzookeeper.DigestAuthenticationProvider.superDigest="super:$ZK_SUPER_DIGEST")
   # shellcheck disable=SC2206 # ZOO_JVM_FLAGS is a list of flags
   ZK_COMMAND=(java -Xmx"$ZK_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError "${cds[@]}" $ZOO_JVM_FLAGS
     -Dlogback.configurationFile="$logback" -Dzookeeper.log.level="$ZOO_LOG_LEVEL"
@@ -421,29 +429,40 @@ main() {
   zk_defaults
   zk_validate
 
-  local host fqdn myid=0 sts headless namespace domain servers="" config
+  local host fqdn myid=0 headless namespace domain config mounted=""
   host=$(hostname)
   fqdn=$(hostname -f 2>/dev/null || echo "$host")
-  if ((ZOO_SERVERS > 1)); then # zk_validate made sure the hostname has an ordinal within ZOO_SERVERS
-    myid=$(zk_myid "$host")
-    sts=$(zk_statefulset "$host")
+  mkdir -p "$ZOO_DATA_DIR" "$ZOO_CONF_DIR" ${ZOO_DATA_LOG_DIR:+"$ZOO_DATA_LOG_DIR"}
+  config=$ZOO_CONF_DIR/zoo.cfg
+  if [[ -e $config && ! -L $config ]] && ! grep -qxF "$GENERATED_MARK" "$config"; then
+    mounted=1
+    echo "start.sh: using the mounted $config as it is (its membership is yours to manage: no ensemble loop)" >&2
+  fi
+  if zk_dynamic; then # zk_validate made sure the hostname has an ordinal and the admin password is there
+    ZK_ORDINAL=$(zk_ordinal "$host")
+    ZK_MYID=$((ZK_ORDINAL + 1)) myid=$((ZK_ORDINAL + 1))
+    ZK_STS=$(zk_statefulset "$host")
     headless=${ZOO_HEADLESS_SERVICE:-$(zk_fqdn_part "$fqdn" 2)}
     namespace=${POD_NAMESPACE:-$(zk_fqdn_part "$fqdn" 3)}
     domain=${ZOO_CLUSTER_DOMAIN:-$(zk_fqdn_part "$fqdn" 5)}
-    servers=$(zk_server_list "$ZOO_SERVERS" "$sts" "${headless:-$sts-headless}" "${namespace:-default}" \
-      "${domain:-cluster.local}" "$ZOO_SERVER_PORT" "$ZOO_ELECTION_PORT")
-  fi
-
-  mkdir -p "$ZOO_DATA_DIR" "$ZOO_CONF_DIR" ${ZOO_DATA_LOG_DIR:+"$ZOO_DATA_LOG_DIR"}
-  zk_write_myid "$ZOO_DATA_DIR" "$((myid > 0 ? myid : 1))"
-  config=$ZOO_CONF_DIR/zoo.cfg
-  if [[ ! -e $config ]] || grep -qxF "$GENERATED_MARK" "$config"; then
-    zk_write_config "$config" "$myid" "$servers"
+    ZK_PEER_DOMAIN="${headless:-$ZK_STS-headless}.${namespace:-default}.svc.${domain:-cluster.local}"
+    zk_write_myid "$ZOO_DATA_DIR" "$myid"
+    ZK_ADMIN_PASSWORD=$(zk_admin_password)
+    ZK_SUPER_DIGEST=$(zk_super_digest "$ZK_ADMIN_PASSWORD")
+    if [[ -z $mounted ]]; then
+      zk_prepare_membership
+      config=$ZOO_DATA_DIR/zoo.cfg # beside it ZooKeeper writes every new membership: on the data volume
+      zk_write_config "$config" "$myid" "" "$ZK_DYNAMIC_FILE"
+      ln -sfn "$config" "$ZOO_CONF_DIR/zoo.cfg"
+      zk_ensemble_loop $$ </dev/null &
+    fi
   else
-    echo "start.sh: using the mounted $config as it is" >&2
+    zk_write_myid "$ZOO_DATA_DIR" 1
+    [[ -n $mounted ]] || zk_write_config "$config" 0 ""
   fi
 
-  echo "start.sh: member ${myid} of ${ZOO_SERVERS} (0 = standalone), heap $ZK_HEAP${ZOO_HEAP:+ (given)}, config $config" >&2
+  echo "start.sh: member ${myid} (0 = standalone)${ZK_JOINING_VERSION:+, joining}, heap $ZK_HEAP${ZOO_HEAP:+ (given)}," \
+    "config $config" >&2
   zk_server_command "$config"
   exec "${ZK_COMMAND[@]}"
 }

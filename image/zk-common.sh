@@ -14,10 +14,15 @@ zk_classpath() {
 # No trailing newline after the word: ZooKeeper reads four bytes and closes; an unread byte makes the kernel
 # reset the connection and the reply can be lost (why `echo ruok | nc` flakes).
 zk_4lw() {
-  local port=$1 word=$2
-  # shellcheck disable=SC2016 # $1 and $2 belong to the inner bash
+  zk_4lw_at 127.0.0.1 "$1" "$2"
+}
+
+# zk_4lw_at HOST PORT WORD: the same, to another member (the ensemble loop and start.sh asking peers).
+zk_4lw_at() {
+  local host=$1 port=$2 word=$3
+  # shellcheck disable=SC2016 # $1..$3 belong to the inner bash
   timeout "${ZK_4LW_TIMEOUT:-3}" bash -c \
-    'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s" "$2" >&3 && cat <&3' zk_4lw "$port" "$word" 2>/dev/null
+    'exec 3<>"/dev/tcp/$1/$2" && printf "%s" "$3" >&3 && cat <&3' zk_4lw "$host" "$port" "$word" 2>/dev/null
 }
 
 # zk_require_port NAME VALUE: exit 2 unless VALUE is a TCP port number.

@@ -5,7 +5,8 @@ stage image/ plus jars/ in build/image-context, make sure the base image exists 
 build time and image size. `--update-lock` rewrites image/jars.sha256 from what Maven fetched (after a pom change).
 
 `Ensemble` runs the built image as a StatefulSet would (hostnames <sts>-N, static addresses on a private network,
---add-host entries for every member's FQDN, one volume per member) for the image tests and benchmarks. All probing
+--add-host entries for every member's FQDN, one volume per member, the ensemble ConfigMap's `replicas` and the admin
+Secret's `password` as read-only directories) for the image tests and benchmarks. All probing
 goes through `exec` into the members, so no traffic leaves the containers' own loopback and network.
 """
 
@@ -15,7 +16,9 @@ import argparse
 import fcntl
 import hashlib
 import os
+import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,8 +35,8 @@ IMAGE_DIR = REPO / "image"
 LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO / "build" / "image-context"
 TAG = "kube-zookeeper:3.9.5-1"
-CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh", "cds-train.sh"]
-CONTEXT_FILES += ["logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
+CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh"]
+CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
 
 
 def fetch_jars(dest: Path) -> list[Path]:
@@ -141,6 +144,17 @@ class Ensemble:
     headless: str = "zookeeper-headless"
     namespace: str = "kzk-test"
     subnet: str = ""
+    settings: Path | None = None  # <dir>/ensemble/replicas and <dir>/admin/password, mounted read-only
+
+    def write_settings(self) -> None:
+        """The desired count and a password for the run, as the ConfigMap and Secret volumes would show them."""
+        if self.settings is None:
+            self.settings = Path(tempfile.mkdtemp(prefix=f"{self.prefix}-"))
+        for directory, name, text in (("ensemble", "replicas", f"{self.size}\n"),
+                                      ("admin", "password", secrets.token_urlsafe(24))):  # fmt: skip
+            (self.settings / directory).mkdir(mode=0o755, exist_ok=True)
+            (self.settings / directory / name).write_text(text)
+            (self.settings / directory / name).chmod(0o444)
 
     @property
     def network(self) -> str:
@@ -173,10 +187,13 @@ class Ensemble:
             raise UserError(f"could not create network {self.network}: every 10.89.100-249.0/24 subnet tried is taken")
         for member in range(self.size):
             self.engine.volume_create(f"{self.name(member)}-data")
+        self.write_settings()
 
     def run_member(self, member: int) -> None:
-        env = {**configmap_env(), "ZOO_SERVERS": str(self.size), "POD_NAMESPACE": self.namespace, **self.env}
+        # The ConfigMap's settings without ZOO_SERVERS: the membership is dynamic (ZOO_SERVERS=1 in env: standalone)
+        env = {**configmap_env(), "ZOO_SERVERS": None, "POD_NAMESPACE": self.namespace, **self.env}
         env = {key: value for key, value in env.items() if value is not None}  # None: leave the setting unset
+        assert self.settings is not None, "create() first"
         self.engine.run(
             self.image,
             name=self.name(member),
@@ -184,7 +201,9 @@ class Ensemble:
             network=self.network,
             ip=self.ip(member),
             add_hosts={self.fqdn(other): self.ip(other) for other in range(self.size)},
-            volumes=[f"{self.name(member)}-data:/var/lib/zookeeper"],
+            volumes=[f"{self.name(member)}-data:/var/lib/zookeeper",
+                     f"{self.settings / 'ensemble'}:/etc/zookeeper/ensemble:ro",
+                     f"{self.settings / 'admin'}:/etc/zookeeper/admin:ro"],
             tmpfs=["/opt/zookeeper/conf"],
             user=self.user,
             read_only=self.read_only,
@@ -231,15 +250,23 @@ class Ensemble:
     def serving(self, members: list[int] | None = None) -> bool:
         return all(self.probe(member, "ready") for member in members or range(self.size))
 
+    def voting(self) -> bool:
+        """Every member serves and reports every member as a voter (`conf`): the joins of the birth are done."""
+        from tools.smoke.zk import parse_conf
+
+        everyone = set(range(1, self.size + 1))
+        return all((membership := parse_conf(self.four_letter(member, "conf"))) is not None
+                   and membership.voters == everyone for member in range(self.size))
+
     @contextmanager
     def running(self, timeout: float = 120) -> Iterator[Ensemble]:
-        """Create, start every member and wait until all serve; everything is removed on leaving the block.
+        """Create, start every member and wait until all serve as voters; everything is removed on leaving the block.
 
         A UserError with the end of each member's log when they do not all serve within timeout seconds."""
         try:
             self.create()
             self.start_all()
-            if not self.wait(self.serving, timeout=timeout):
+            if not self.wait(lambda: self.serving() and (self.size == 1 or self.voting()), timeout=timeout):
                 logs = "\n".join(self.engine.logs(self.name(m))[-2000:] for m in range(self.size))
                 raise UserError(f"the ensemble did not serve within {timeout:.0f} s; logs:\n{logs}")
             yield self
@@ -251,6 +278,8 @@ class Ensemble:
             self.engine.rm(self.name(member))
             self.engine.volume_rm(f"{self.name(member)}-data")
         self.engine.network_rm(self.network)
+        if self.settings is not None:
+            shutil.rmtree(self.settings, ignore_errors=True)
 
 
 ARCHIVE = "build/kube-zookeeper.tar"

@@ -1,5 +1,6 @@
 """The built image on a real three-member ensemble of containers, as a StatefulSet runs it: hostnames zookeeper-N,
-static addresses with every member's FQDN in /etc/hosts, the base ConfigMap's settings, heap 256M in a 512 MiB
+static addresses with every member's FQDN in /etc/hosts, the base ConfigMap's settings (no ZOO_SERVERS: the
+membership is dynamic, born from member 0), the ensemble ConfigMap and admin Secret mounted, heap 256M in a 512 MiB
 limit (the kind profile), and the OpenShift-style arbitrary uid in group 0 on a read-only root filesystem."""
 
 from __future__ import annotations
@@ -65,12 +66,19 @@ def test_the_leader_sees_both_followers_synced(ensemble):
     assert ensemble.engine.exec(ensemble.name(leader), ["metrics.sh", "2181"]).code == 0
 
 
-def test_each_member_got_its_myid_and_the_statefulset_server_list(ensemble):
+def test_each_member_got_its_myid_and_every_member_votes_in_the_membership_on_its_volume(ensemble):
     for member in range(3):
         name = ensemble.name(member)
         assert ensemble.engine.exec(name, ["cat", "/var/lib/zookeeper/data/myid"]).stdout.strip() == str(member + 1)
+        conf = ensemble.four_letter(member, "conf").splitlines()
+        assert "server.3=zookeeper-2.zookeeper-headless.kzk-test.svc.cluster.local:2888:3888:participant;0.0.0.0:2181" \
+            in conf
+        assert sum(line.startswith("server.") for line in conf) == 3
         cfg = ensemble.engine.exec(name, ["cat", "/opt/zookeeper/conf/zoo.cfg"]).stdout.splitlines()
-        assert "server.3=zookeeper-2.zookeeper-headless.kzk-test.svc.cluster.local:2888:3888" in cfg
+        dynamic = next(line.split("=", 1)[1] for line in cfg if line.startswith("dynamicConfigFile="))
+        assert dynamic.startswith("/var/lib/zookeeper/data/zoo.cfg.dynamic.")  # on the volume: survives the pod
+        assert ensemble.engine.exec(name, ["cat", dynamic]).stdout.splitlines() == [
+            line for line in conf if line.startswith("server.")]
 
 
 def test_a_write_through_one_member_is_read_through_every_member(ensemble):
@@ -142,8 +150,9 @@ def standalone(engine: Engine, zk_image: str, request):
     """A one-member 'ensemble' (ZOO_SERVERS=1): runs start.sh's standalone path; removed afterwards."""
     created: list[Ensemble] = []
 
-    def make(**options) -> Ensemble:
-        member = Ensemble(engine, zk_image, prefix=f"kzk-it-{os.getpid()}-{len(created)}", size=1, **options)
+    def make(env: dict[str, str | None] | None = None, **options) -> Ensemble:
+        member = Ensemble(engine, zk_image, prefix=f"kzk-it-{os.getpid()}-{len(created)}", size=1,
+                          env={"ZOO_SERVERS": "1", **(env or {})}, **options)
         created.append(member)
         return member
 

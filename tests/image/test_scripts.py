@@ -3,6 +3,8 @@ with a recording `java` and a fixed `hostname` on PATH. No container engine need
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -66,18 +68,12 @@ def test_a_hostname_without_an_ordinal_is_refused_by_name(hostname):
     assert f"hostname '{hostname}'" in result.stderr
 
 
-def test_server_list_for_three_members():
-    lines = out("zk_server_list 3 zookeeper zookeeper-headless default cluster.local 2888 3888").splitlines()
-    assert lines == [
-        "server.1=zookeeper-0.zookeeper-headless.default.svc.cluster.local:2888:3888",
-        "server.2=zookeeper-1.zookeeper-headless.default.svc.cluster.local:2888:3888",
-        "server.3=zookeeper-2.zookeeper-headless.default.svc.cluster.local:2888:3888",
-    ]
-
-
-def test_server_list_for_five_members_names_statefulset_service_namespace_and_domain():
-    lines = out("zk_server_list 5 zk-zookeeper zk-hl prod corp.example 2889 3889").splitlines()
-    assert lines == [f"server.{n + 1}=zk-zookeeper-{n}.zk-hl.prod.svc.corp.example:2889:3889" for n in range(5)]
+def test_a_members_line_names_statefulset_service_namespace_domain_and_ports():
+    env = clean_env(ZK_STS="zk-zookeeper", ZK_PEER_DOMAIN="zk-hl.prod.svc.corp.example", ZOO_SERVER_PORT="2889",
+                    ZOO_ELECTION_PORT="3889", ZOO_CLIENT_PORT="2182")
+    assert out("zk_member_line 5", env=env) == \
+        "server.5=zk-zookeeper-4.zk-hl.prod.svc.corp.example:2889:3889:participant;0.0.0.0:2182"
+    assert out("zk_member_line 1 observer", env=env).endswith(":2889:3889:observer;0.0.0.0:2182")
 
 
 @pytest.mark.parametrize(
@@ -113,7 +109,7 @@ def test_unset_heap_stays_unset_so_it_is_derived():
 
 @pytest.mark.parametrize(
     ("args", "named"),
-    [(["--tick_tim=5"], "--tick_tim"), (["--heap"], "--heap"), (["--heap", "--servers=3"], "--heap"),
+    [(["--tick_tim=5"], "--tick_tim"), (["--heap"], "--heap"), (["--heap", "--servers=1"], "--heap"),
      (["servers=3"], "servers=3"), (["--client_port=abc"], "--client_port"), (["--heap=lots"], "--heap"),
      (["--log_level=LOUD"], "--log_level"), (["--servers=0"], "--servers"),
      (["--snap_retain_count=2"], "--snap_retain_count"), (["--data_dir=relative"], "--data_dir")],
@@ -334,10 +330,16 @@ def pod(tmp_path):
     for tool in ("hostname", "java"):
         (bin_dir / tool).chmod(0o755)
 
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "password").write_text(PASSWORD)
+    (tmp_path / "replicas").write_text("3\n")
+
     def start(*flags: str, fqdn="zk-zookeeper-2.zk-hl.team-a.svc.corp.local", **env: str):
         environ = clean_env(
             PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_FQDN=fqdn, ZK_CGROUP_ROOT=str(tmp_path / "no-cgroup"),
-            ZOO_DATA_DIR=str(tmp_path / "data"), ZOO_CONF_DIR=str(tmp_path / "conf"), **env,
+            ZOO_DATA_DIR=str(tmp_path / "data"), ZOO_CONF_DIR=str(tmp_path / "conf"),
+            ZOO_ADMIN_PASSWORD_FILE=str(tmp_path / "admin" / "password"), ZOO_REPLICAS_FILE=str(tmp_path / "replicas"),
+            ZOO_SEED_WAIT="0", **env,
         )  # fmt: skip
         # A strict umask, as a container runtime may give: start.sh must set its own.
         return subprocess.run(["bash", "-c", 'umask 0077 && exec bash "$0" "$@"', START, *flags],
@@ -346,19 +348,36 @@ def pod(tmp_path):
     return start, tmp_path
 
 
+PASSWORD = "s3cret-Pw_1"
+THREE_VOTERS = "".join(f"server.{n}=zk-zookeeper-{n - 1}.zk-hl.team-a.svc.corp.local:2888:3888:participant;"
+                       f"0.0.0.0:2181\n" for n in (1, 2, 3))
+
+
 def zoo_cfg(tmp_path: Path) -> dict[str, str]:
     lines = (tmp_path / "conf" / "zoo.cfg").read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
+def volume_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    """The data volume as an earlier run left it."""
+    data = tmp_path / "data"
+    (data / "version-2").mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (data / name).write_text(text)
+    return data
+
+
 def test_start_writes_config_myid_and_execs_java_with_the_given_heap(pod):
     start, tmp = pod
-    result = start("--servers=3", "--heap=300M", "--tick_time=2500", ZOO_TICK_TIME="9999", ZOO_METRICS_PORT="7001")
+    volume_with(tmp, {"zoo.cfg.dynamic.100000006": THREE_VOTERS, "zoo.cfg.dynamic.100000003": "server.1=old\n"})
+    result = start("--heap=300M", "--tick_time=2500", ZOO_TICK_TIME="9999", ZOO_METRICS_PORT="7001")
     assert result.returncode == 0, result.stderr
     cfg = zoo_cfg(tmp)
-    assert cfg["server.1"] == "zk-zookeeper-0.zk-hl.team-a.svc.corp.local:2888:3888"
-    assert cfg["server.3"] == "zk-zookeeper-2.zk-hl.team-a.svc.corp.local:2888:3888"
-    assert "server.4" not in cfg
+    assert (tmp / "conf" / "zoo.cfg").resolve() == tmp / "data" / "zoo.cfg"  # ZooKeeper's membership files go there
+    assert cfg["dynamicConfigFile"] == str(tmp / "data" / "zoo.cfg.dynamic.100000006")  # the newest
+    assert cfg["reconfigEnabled"] == "true" and cfg["standaloneEnabled"] == "false"
+    assert not any(key.startswith("server.") for key in cfg)  # the membership lives in the dynamic file only
+    assert "skipACL" not in (tmp / "data" / "zoo.cfg").read_text()
     assert cfg["tickTime"] == "2500"
     assert cfg["autopurge.purgeInterval"] == "12"
     assert "autopurge.purgeInteval" not in cfg
@@ -370,24 +389,102 @@ def test_start_writes_config_myid_and_execs_java_with_the_given_heap(pod):
     assert (tmp / "data" / "myid").read_text().strip() == "3"
     java_args = (tmp / "java-args").read_text().splitlines()
     assert "-Xmx300M" in java_args
-    assert java_args[-2:] == ["org.apache.zookeeper.server.quorum.QuorumPeerMain", str(tmp / "conf" / "zoo.cfg")]
+    digest = base64.b64encode(hashlib.sha1(f"super:{PASSWORD}".encode()).digest()).decode()
+    assert f"-Dzookeeper.DigestAuthenticationProvider.superDigest=super:{digest}" in java_args
+    assert java_args[-2:] == ["org.apache.zookeeper.server.quorum.QuorumPeerMain", str(tmp / "data" / "zoo.cfg")]
 
 
 def test_start_leaves_what_it_writes_group_writable_for_the_next_uid(pod):
     """OpenShift may start the next run under another uid in group 0: umask 0002 keeps data and config writable."""
     start, tmp = pod
-    result = start("--servers=3")
+    result = start(fqdn="zk-zookeeper-0.zk-hl.team-a.svc.corp.local")  # seeds: writes every file itself
     assert result.returncode == 0, result.stderr
     assert (tmp / "java-umask").read_text().strip() == "0002"  # what ZooKeeper inherits for its snapshots and logs
-    for written in (tmp / "data", tmp / "conf", tmp / "data" / "myid", tmp / "conf" / "zoo.cfg"):
+    data = tmp / "data"
+    for written in (data, tmp / "conf", data / "myid", data / "zoo.cfg", data / "zoo.cfg.dynamic.0"):
         assert written.stat().st_mode & 0o020, f"{written} is not group-writable"
 
 
-def test_environment_overrides_the_fqdn_parts(pod):
+def test_member_0_on_an_empty_volume_seeds_a_one_voter_ensemble_named_from_the_environment(pod):
     start, tmp = pod
-    result = start(fqdn="zookeeper-1", ZOO_SERVERS="3", POD_NAMESPACE="ns9", ZOO_CLUSTER_DOMAIN="k.local")
+    result = start(fqdn="zookeeper-0", POD_NAMESPACE="ns9", ZOO_CLUSTER_DOMAIN="k.local")
     assert result.returncode == 0, result.stderr
-    assert zoo_cfg(tmp)["server.2"] == "zookeeper-1.zookeeper-headless.ns9.svc.k.local:2888:3888"
+    assert "member 1 seeds a new ensemble" in result.stderr
+    assert zoo_cfg(tmp)["dynamicConfigFile"] == str(tmp / "data" / "zoo.cfg.dynamic.0")
+    assert (tmp / "data" / "zoo.cfg.dynamic.0").read_text() == \
+        "server.1=zookeeper-0.zookeeper-headless.ns9.svc.k.local:2888:3888:participant;0.0.0.0:2181\n"
+
+
+def test_a_volume_of_the_static_image_becomes_the_zoo_servers_members_at_version_0(pod):
+    """Migration: data written under ZOO_SERVERS=3 and no dynamic file yet, no leader to ask: members 1..3 vote."""
+    start, tmp = pod
+    data = volume_with(tmp, {"myid": "3\n", "version-2/snapshot.0": "", "version-2/log.100000001": ""})
+    result = start(ZOO_SERVERS="3")
+    assert result.returncode == 0, result.stderr
+    assert "a volume of the static-config image" in result.stderr
+    assert (data / "zoo.cfg.dynamic.0").read_text() == THREE_VOTERS
+    assert (data / "version-2" / "snapshot.0").exists()  # the data stays
+    assert zoo_cfg(tmp)["dynamicConfigFile"] == str(data / "zoo.cfg.dynamic.0")
+
+
+def test_without_zoo_servers_the_migration_takes_the_desired_count(pod):
+    start, tmp = pod
+    data = volume_with(tmp, {"version-2/snapshot.0": ""})
+    (tmp / "replicas").write_text("5\n")
+    assert start().returncode == 0
+    assert len((data / "zoo.cfg.dynamic.0").read_text().splitlines()) == 5
+
+
+def test_data_without_any_member_count_is_refused_with_one_line(pod):
+    start, tmp = pod
+    volume_with(tmp, {"version-2/snapshot.0": ""})
+    (tmp / "replicas").unlink()
+    result = start()
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert "holds data but no membership" in line and "ZOO_SERVERS" in line
+    assert not (tmp / "java-args").exists()
+
+
+def test_a_member_missing_from_its_membership_joins_with_weight_0(pod):
+    """Scaled down earlier (or never added): it starts as a non-voting follower of the voters it knows."""
+    start, tmp = pod
+    data = volume_with(tmp, {"zoo.cfg.dynamic.200000004": "".join(
+        line + "\n" for line in THREE_VOTERS.splitlines() if not line.startswith("server.3="))})
+    result = start()
+    assert result.returncode == 0, result.stderr
+    assert "member 3 is not a voter of membership 200000004 yet" in result.stderr
+    joining = data / "zoo.cfg.joining.200000004"
+    assert zoo_cfg(tmp)["dynamicConfigFile"] == str(joining)
+    lines = joining.read_text().splitlines()
+    assert "group.1=1:2:3" in lines and "weight.1=1" in lines and "weight.2=1" in lines and "weight.3=0" in lines
+    assert "server.3=zk-zookeeper-2.zk-hl.team-a.svc.corp.local:2888:3888:participant;0.0.0.0:2181" in lines
+
+
+@pytest.mark.parametrize(("password", "says"), [(None, "is missing"), ("\n", "is empty"),
+                                                ("two words", "whitespace inside the password")])  # fmt: skip
+def test_no_authority_to_reconfigure_is_refused_with_one_line(pod, password, says):
+    start, tmp = pod
+    if password is None:
+        (tmp / "admin" / "password").unlink()
+    else:
+        (tmp / "admin" / "password").write_text(password)
+    result = start()
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {tmp / 'admin' / 'password'} ") and says in line
+    assert not (tmp / "java-args").exists()
+
+
+def test_standalone_needs_no_authority(pod):
+    start, tmp = pod
+    (tmp / "admin" / "password").unlink()
+    result = start(ZOO_SERVERS="1")
+    assert result.returncode == 0, result.stderr
+    assert zoo_cfg(tmp)["standaloneEnabled"] == "true"
+    assert not any(arg.startswith("-Dzookeeper.DigestAuthentication")
+                   for arg in (tmp / "java-args").read_text().splitlines())
 
 
 def test_heap_is_derived_from_the_memory_limit_when_unset(pod):
@@ -395,7 +492,7 @@ def test_heap_is_derived_from_the_memory_limit_when_unset(pod):
     cgroup = tmp / "no-cgroup"
     cgroup.mkdir()
     (cgroup / "memory.max").write_text(str(512 * 1024 * 1024))
-    assert start().returncode == 0
+    assert start(fqdn="zookeeper-0").returncode == 0
     assert "-Xmx256M" in (tmp / "java-args").read_text().splitlines()
 
 
@@ -405,18 +502,19 @@ def test_a_mounted_zoo_cfg_is_left_alone_and_a_debian_myid_link_replaced(pod):
     (tmp / "conf" / "zoo.cfg").write_text("tickTime=1234\n")
     (tmp / "data").mkdir()
     (tmp / "data" / "myid").symlink_to("/etc/zookeeper/conf/myid")
-    result = start("--servers=3")
+    result = start()
     assert result.returncode == 0, result.stderr
     assert (tmp / "conf" / "zoo.cfg").read_text() == "tickTime=1234\n"
     assert not (tmp / "data" / "myid").is_symlink()
     assert (tmp / "data" / "myid").read_text().strip() == "3"
+    assert "no ensemble loop" in result.stderr
 
 
 def test_a_volume_of_another_member_is_refused(pod):
     start, tmp = pod
     (tmp / "data").mkdir()
     (tmp / "data" / "myid").write_text("1\n")
-    result = start("--servers=3")
+    result = start()
     assert result.returncode != 0
     assert "myid says 1" in result.stderr
 
@@ -433,11 +531,11 @@ def test_an_empty_zoo_servers_writes_nothing_and_starts_nothing(pod):
     assert not (tmp / "java-args").exists()
 
 
-def test_member_beyond_the_ensemble_size_is_refused(pod):
+def test_zoo_servers_without_an_ordinal_in_the_hostname_is_refused(pod):
     start, _ = pod
-    result = start("--servers=3", fqdn="zookeeper-3.zookeeper-headless.ns.svc.cluster.local")
-    assert result.returncode != 0
-    assert "ZOO_SERVERS=3" in result.stderr
+    result = start("--servers=3", fqdn="zookeeper.example.com")
+    assert result.returncode == 2
+    assert "ZOO_SERVERS=3 needs a StatefulSet hostname" in result.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [([], "usage"), (["abc"], "PORT"), (["2181", "maybe"], "maybe")])
@@ -533,3 +631,71 @@ def test_imok_without_a_quorum_is_live_but_not_ready(fake_zookeeper):
 def test_ready_fails_on_an_unknown_mode(fake_zookeeper):
     probe, _ = fake_zookeeper
     assert probe("ready", srvr=SERVING.format(mode="looking")).returncode == 1
+
+
+# -- image/ensemble.sh: the membership functions start.sh and the ensemble loop use --------------------------------
+@pytest.mark.parametrize(
+    ("voters", "desired", "refused"),
+    [(3, "5", ""), (5, "3", ""), (4, "5", ""), (4, "3", ""), (5, "7", ""), (1, "5", ""), (2, "3", ""), (3, "3", ""),
+     (3, "7", "replicas 3 -> 7 changes 4 members at once, more than the 7-member ensemble can lose (3)"),
+     (3, "1", "replicas 3 -> 1 changes 2 members at once, more than the 3-member ensemble can lose (1)"),
+     (5, "11", "replicas 5 -> 11 changes 6 members at once"), (3, "4", "replicas=4 is even"),
+     (1, "2", "replicas=2 is even"),
+     (3, "three", "replicas 'three' in"), (3, "", "replicas '' in"), (3, "0", "replicas '0' in")],
+)  # fmt: skip
+def test_a_step_the_quorum_cannot_absorb_is_refused_with_one_line(voters, desired, refused):
+    said = out('zk_step_refusal "$1" "$2"', str(voters), desired)
+    if refused:
+        assert said.startswith(refused) and "\n" not in said
+    else:
+        assert said == ""
+
+
+def test_the_voters_are_the_participants_of_a_membership():
+    membership = (THREE_VOTERS + "server.4=zk-zookeeper-3.zk-hl:2888:3888:observer;0.0.0.0:2181\n"
+                  "server.7=zk-zookeeper-6.zk-hl:2888:3888\nversion=300000089\n")  # fmt: skip
+    assert out('zk_voters "$1"', membership) == "1 2 3 7"
+    assert out('zk_membership_version "$1"', membership) == "300000089"
+    assert out('zk_member_address "$1" 2', membership) == "zk-zookeeper-1.zk-hl.team-a.svc.corp.local"
+
+
+def test_the_membership_of_a_conf_reply_is_its_server_lines_and_version():
+    reply = "clientPort=2181\npeerType=0\nmembership: \n" + THREE_VOTERS + "version=100000006\n"
+    result = subprocess.run(["bash", "-c", f'source "{START}"; zk_membership'], input=reply, capture_output=True,
+                            text=True, env=clean_env(), timeout=30)  # fmt: skip
+    assert result.stdout == THREE_VOTERS + "version=100000006\n"
+
+
+def test_the_newest_dynamic_file_is_the_highest_hex_version_and_pruning_keeps_three(tmp_path):
+    for version in ("0", "100000003", "10000000b", "100000009", "2", "ff"):
+        (tmp_path / f"zoo.cfg.dynamic.{version}").write_text("server.1=x\n")
+    (tmp_path / "zoo.cfg.dynamic.next").write_text("server.1=x\n")  # ZooKeeper's proposal in flight: never chosen
+    env = clean_env(ZOO_DATA_DIR=str(tmp_path))
+    assert out("zk_newest_dynamic", env=env) == str(tmp_path / "zoo.cfg.dynamic.10000000b")
+    out(f'ZK_DYNAMIC_FILE="{tmp_path}/zoo.cfg.dynamic.2"; zk_prune_dynamic', env=env)
+    kept = sorted(path.name for path in tmp_path.iterdir())
+    assert kept == ["zoo.cfg.dynamic.100000003", "zoo.cfg.dynamic.100000009", "zoo.cfg.dynamic.10000000b",
+                    "zoo.cfg.dynamic.2", "zoo.cfg.dynamic.next"]  # the three newest and the one in use  # fmt: skip
+
+
+def test_a_member_asks_every_lower_ordinal_the_desired_count_and_its_volumes_members(tmp_path):
+    (tmp_path / "replicas").write_text("5\n")
+    newest = tmp_path / "zoo.cfg.dynamic.1"
+    newest.write_text("server.1=a\nserver.7=b\n")
+    env = clean_env(ZK_MYID="3", ZOO_REPLICAS_FILE=str(tmp_path / "replicas"))
+    assert out('zk_candidates "$1"', str(newest), env=env).split() == ["1", "2", "4", "5", "7"]
+    env["ZOO_REPLICAS_FILE"] = str(tmp_path / "none")
+    assert out('zk_candidates ""', env=env).split() == ["1", "2"]
+
+
+def test_the_super_digest_is_zookeepers_base64_sha1_of_super_and_the_password():
+    digest = base64.b64encode(hashlib.sha1(b"super:" + PASSWORD.encode()).digest()).decode()
+    assert out('zk_super_digest "$1"', PASSWORD) == digest
+
+
+@pytest.mark.parametrize(("setting", "value", "says"), [("ZOO_ENSEMBLE_INTERVAL", "0", "is not a positive integer"),
+                                                        ("ZOO_ENSEMBLE_INTERVAL", "3s", "is not a positive integer"),
+                                                        ("ZOO_SEED_WAIT", "-1", "is not a non-negative integer")])
+def test_the_ensemble_loops_timings_are_checked(setting, value, says):
+    [line] = error_lines(validate(**{setting: value}))
+    assert line == f"error: {setting}='{value}' {says}"

@@ -5,4 +5,6 @@
 One scenario (scenario.py) runs over a small Target interface (target.py); the targets differ only in how they
 deploy, run a command in a member, stop and start members, and remove or recreate the ensemble: local.py (containers
 on this machine) and kube.py (a StatefulSet in a fresh namespace, driven by kubectl; clusters.py gets it ready).
+`--scenario scale` (scale.py, local target) resizes 3 -> 5 -> 3, rolls and kills members under a writer that counts
+acknowledged writes (writes.py).
 """

@@ -34,6 +34,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "minikube's for current; `default` is the chart without a values file, --via helm only; `all` runs every "
         "one in turn on a Kubernetes target)",
     )
+    parser.add_argument(
+        "--scenario",
+        choices=("tutorial", "scale"),
+        default="tutorial",
+        help="tutorial: the tutorial's checks (default); scale: 3 -> 5 -> 3, a rolling restart and kill -9 "
+        "mid-scale under a counting writer (--target local; about 4 min)",
+    )
     parser.add_argument("--context", help="kubectl context (openshift, current; default: the current one)")
     parser.add_argument("--keep", action="store_true", help="keep the volumes (PVCs) after the run")
     parser.add_argument("--report", type=Path,
@@ -118,8 +125,18 @@ def environments(args: argparse.Namespace) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     envs = environments(args)
+    if args.scenario == "scale" and args.target != "local":
+        raise UserError(f"--scenario scale runs on --target local; on {args.target} the scale steps are part of the "
+                        "cluster scenario")
     if args.target == "local":
-        report = run_scenario(local_target(envs[0], args.via), args.keep)
+        target = local_target(envs[0], args.via)
+        if args.scenario == "scale":
+            from tools.smoke.scale import ScaleScenario
+
+            report = run_scenario(target, args.keep, ScaleScenario(target))
+            finish([(report, args.report or REPO_ROOT / "build" / "smoke-local-scale.json")])
+            return 0
+        report = run_scenario(target, args.keep)
         finish([(report, args.report or REPO_ROOT / "build" / "smoke-local.json")])
         return 0
     reports = []

@@ -20,7 +20,20 @@ _TIMING_LABELS = {
     "apply_to_rollout": "apply to rollout complete",
     "drain": "drain/eviction to all Ready again",
     "rolling_update": "rolling update",
+    "scale_3_to_5": "scale 3 -> 5 (all five voters agree)",
+    "scale_5_to_3": "scale 5 -> 3 (three voters agree)",
+    "rolling_update_again": "second rolling restart",
+    "kill_mid_scale": "scale 3 -> 5 with the leader killed -9",
     "scenario_wall": "scenario wall time",
+}
+_MEASUREMENT_LABELS = {
+    "writes_acknowledged": "writes acknowledged",
+    "acknowledged_writes_lost": "acknowledged writes lost",
+    "writes_acknowledged_without_quorum": "writes acknowledged without a quorum",
+    "longest_write_gap_seconds": "longest write gap (s)",
+    "unavailable_seconds": "unavailable (gaps >= 1 s), total (s)",
+    "elections_per_rolling_update": "leader elections per rolling restart",
+    "leader_before_rolling_update": "leader when each rolling restart began",
 }
 
 
@@ -36,6 +49,9 @@ def table(report: Report) -> str:
     for key, label in _TIMING_LABELS.items():
         if key in report.timings:
             lines.append(f"{label}: {report.timings[key]:.1f} s")
+    for key, label in _MEASUREMENT_LABELS.items():
+        if key in report.measurements:
+            lines.append(f"{label}: {report.measurements[key]}")
     failed = report.failed_step
     lines.append("result: " + ("passed" if report.ok else f"FAILED at {failed.name if failed else 'no step'}"))
     return "\n".join(lines)

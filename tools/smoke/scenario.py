@@ -52,6 +52,7 @@ class Report:
     leaders: dict[str, int | None] = field(default_factory=dict)  # when -> leader member
     member_states: dict[str, list[dict]] = field(default_factory=dict)  # when -> srvr of each member
     timings: dict[str, float] = field(default_factory=dict)
+    measurements: dict[str, object] = field(default_factory=dict)  # counts and per-phase numbers (scale scenario)
 
     @property
     def ok(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 
 CLIENT_PORT = 2181
@@ -100,3 +101,53 @@ def client_error(stdout: str, stderr: str) -> str:
 def last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def four_letter_at(address: str, word: str, port: int = CLIENT_PORT, timeout: float = 3.0) -> str:
+    """A four-letter word sent from this machine to a member the run created; empty when it cannot be asked."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as conn:
+            conn.sendall(word.encode())
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+            return b"".join(chunks).decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The voting set a member reports in `conf` (its `server.N` lines and `version=`)."""
+
+    voters: frozenset[int]
+    observers: frozenset[int]
+    version: str
+
+    def describe(self) -> str:
+        ids = ",".join(map(str, sorted(self.voters)))
+        return f"voters {{{ids}}} version {self.version}" + (f" observers {sorted(self.observers)}" if self.observers
+                                                              else "")
+
+
+def parse_conf(text: str) -> Membership | None:
+    """The membership in a `conf` reply; None when it has none (not serving, or conf not whitelisted)."""
+    voters, observers, version = set(), set(), None
+    for line in text.splitlines():
+        if match := re.match(r"^server\.(\d+)=([^;]*)", line):
+            fields = match.group(2).split(":")
+            role = fields[3] if len(fields) >= 4 else "participant"
+            (observers if role == "observer" else voters).add(int(match.group(1)))
+        elif line.startswith("version="):
+            version = line.removeprefix("version=").strip()
+    if version is None:
+        return None
+    return Membership(frozenset(voters), frozenset(observers), version)
+
+
+def epoch(zxid: str) -> int | None:
+    """The leader epoch in a zxid (`0x500000003` -> 5): it grows by one with every leader elected."""
+    try:
+        return int(zxid, 16) >> 32
+    except ValueError:
+        return None

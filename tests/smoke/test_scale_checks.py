@@ -1,0 +1,145 @@
+"""The scale scenario's checks on their own: what `conf` says about the voting set, when members agree, and how the
+writer's acknowledged writes are judged against what the ensemble returns. The `conf` replies are in ZooKeeper
+3.9.5's format (taken from a member of the image); the scenario itself runs in test_scale_scenario.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.smoke import writes, zk
+from tools.smoke.scale import agreement_problem
+
+HOST = "zookeeper-{n}.zookeeper-headless.default.svc.cluster.local"
+
+
+def conf(*voters: int, version: str = "100000006", observers: tuple[int, ...] = ()) -> str:
+    """A `conf` reply as ZooKeeper 3.9.5 gives it: settings, then `membership:`, server lines and the version."""
+    lines = ["clientPort=2181", "dataDir=/var/lib/zookeeper/data/version-2", "electionPort=3888", "quorumPort=2888",
+             "peerType=0", "membership: "]  # fmt: skip
+    for member in sorted((*voters, *observers)):
+        role = "observer" if member in observers else "participant"
+        lines.append(f"server.{member}={HOST.format(n=member - 1)}:2888:3888:{role};0.0.0.0:2181")
+    lines.append(f"version={version}")
+    return "\n".join(lines) + "\n"
+
+
+def states(*modes: str) -> dict[int, zk.MemberState]:
+    return {member: zk.MemberState(member, mode, "0x100000006") for member, mode in enumerate(modes)}
+
+
+def test_conf_gives_the_voters_observers_and_version():
+    membership = zk.parse_conf(conf(1, 2, 3, observers=(4,), version="300000089"))
+    assert membership == zk.Membership(frozenset({1, 2, 3}), frozenset({4}), "300000089")
+    assert membership.describe() == "voters {1,2,3} version 300000089 observers [4]"
+
+
+def test_conf_without_a_membership_is_none():
+    assert zk.parse_conf("This ZooKeeper instance is not currently serving requests\n") is None
+    assert zk.parse_conf("") is None
+
+
+def test_a_static_server_line_without_a_role_is_a_voter():
+    membership = zk.parse_conf("server.1=zk-0.hl:2888:3888\nserver.2=zk-1.hl:2888:3888\nversion=0\n")
+    assert membership.voters == {1, 2}
+
+
+@pytest.mark.parametrize(("zxid", "epoch"), [("0x100000006", 1), ("0x300000089", 3), ("0x0", 0), ("junk", None)])
+def test_the_epoch_is_the_zxids_high_word(zxid, epoch):
+    assert zk.epoch(zxid) == epoch
+
+
+def test_five_members_agreeing_on_five_voters_is_no_problem():
+    memberships = {m: zk.parse_conf(conf(1, 2, 3, 4, 5)) for m in range(5)}
+    assert agreement_problem({1, 2, 3, 4, 5}, states("follower", "leader", "follower", "follower", "follower"),
+                             memberships) == ""
+
+
+def test_one_member_whose_conf_disagrees_is_named():
+    memberships = {m: zk.parse_conf(conf(1, 2, 3, 4, 5, version="200000003")) for m in range(5)}
+    memberships[3] = zk.parse_conf(conf(1, 2, 3, 4, version="100000009"))  # missed the last reconfig
+    problem = agreement_problem({1, 2, 3, 4, 5}, states("leader", *["follower"] * 4), memberships)
+    assert "members disagree" in problem
+    assert "member 3: voters {1,2,3,4} version 100000009" in problem
+
+
+def test_agreeing_on_the_wrong_voting_set_is_a_problem():
+    memberships = {m: zk.parse_conf(conf(1, 2, 3, 4, 5)) for m in range(3)}  # 5 -> 3, the gone not yet removed
+    problem = agreement_problem({1, 2, 3}, states("leader", "follower", "follower"), memberships)
+    assert problem.startswith("voters are not {1,2,3}: member 0: voters {1,2,3,4,5}")
+
+
+def test_a_non_voting_member_is_not_agreement():
+    memberships = {m: zk.parse_conf(conf(1, 2, 3)) for m in range(4)}
+    problem = agreement_problem({1, 2, 3, 4}, states("leader", "follower", "follower", "follower"), memberships)
+    assert "voters are not {1,2,3,4}" in problem
+
+
+def test_two_leaders_or_none_and_members_not_serving_are_problems():
+    memberships = {m: zk.parse_conf(conf(1, 2, 3)) for m in range(3)}
+    assert "2 leaders (0, 2)" in agreement_problem({1, 2, 3}, states("leader", "follower", "leader"), memberships)
+    problem = agreement_problem({1, 2, 3}, states("not-serving", "down", "follower"), memberships)
+    assert "not serving: 0=not-serving, 1=down" in problem and "0 leaders (none)" in problem
+    memberships[1] = None
+    assert "no membership in conf from member 1" in agreement_problem(
+        {1, 2, 3}, states("leader", "follower", "follower"), memberships)
+
+
+# -- acknowledged writes ------------------------------------------------------------------------------------------
+def log_of(*acks: tuple[int, float, int], attempts: int | None = None) -> writes.WriteLog:
+    log = writes.WriteLog(started=0.0, stopped=10.0)
+    log.acks = [writes.Ack(seq, at, czxid) for seq, at, czxid in acks]
+    log.attempts = attempts or len(acks)
+    return log
+
+
+def returned(*seqs_czxids: tuple[int, int]) -> dict[str, int]:
+    return {writes.node(seq): czxid for seq, czxid in seqs_czxids}
+
+
+def test_every_acknowledged_write_returned_everywhere_is_kept():
+    log = log_of((1, 1.0, 0x100000001), (2, 2.0, 0x100000002), attempts=3)  # seq 3 failed: never acknowledged
+    everything = returned((1, 0x100000001), (2, 0x100000002), (3, 0x100000003))
+    verdict = writes.verify(log, everything, {0: everything, 1: everything, 2: everything})
+    assert (verdict.acknowledged, verdict.lost, verdict.without_quorum) == (2, [], [])
+    assert verdict.missing_per_member == {0: 0, 1: 0, 2: 0}
+
+
+def test_an_acknowledged_write_the_leader_does_not_return_is_lost():
+    log = log_of((1, 1.0, 0x100000001), (2, 2.0, 0x100000002))
+    leader = returned((1, 0x100000001))
+    verdict = writes.verify(log, leader, {0: leader, 1: leader, 2: leader})
+    assert verdict.lost == [writes.node(2)]
+    assert verdict.without_quorum == [writes.node(2)]
+    assert verdict.missing_per_member == {0: 1, 1: 1, 2: 1}
+
+
+def test_a_write_only_a_minority_returns_was_acknowledged_without_a_quorum():
+    log = log_of((1, 1.0, 0x100000001), (2, 2.0, 0x200000001))
+    all_of_it = returned((1, 0x100000001), (2, 0x200000001))
+    without_2 = returned((1, 0x100000001))
+    verdict = writes.verify(log, all_of_it, {0: all_of_it, 1: without_2, 2: without_2})
+    assert verdict.lost == []
+    assert verdict.without_quorum == [writes.node(2)]
+    assert verdict.missing_per_member == {0: 0, 1: 1, 2: 1}
+
+
+def test_a_node_of_the_same_name_from_another_history_is_lost():
+    """Same path, another czxid: what the writer was told was committed is not what the ensemble holds."""
+    log = log_of((1, 1.0, 0x100000001))
+    other = returned((1, 0x200000007))
+    assert writes.verify(log, other, {0: other, 1: other, 2: other}).lost == [writes.node(1)]
+
+
+def test_gaps_count_from_the_start_to_the_end():
+    log = log_of((1, 0.5, 1), (2, 0.6, 2), (3, 2.6, 3), (4, 9.0, 4))
+    assert writes.gaps(log) == pytest.approx([0.5, 0.1, 2.0, 6.4, 1.0])
+    assert writes.longest_gap(log) == pytest.approx(6.4)
+    assert writes.unavailable(log) == pytest.approx(2.0 + 6.4 + 1.0)
+    assert writes.longest_gap(log, 0.55, 2.7) == pytest.approx(2.0)  # a phase: its own window
+    assert writes.unavailable(log, 0.55, 2.7) == pytest.approx(2.0)
+
+
+def test_a_writer_that_never_got_an_answer_was_unavailable_throughout():
+    log = log_of(attempts=40)
+    assert writes.longest_gap(log) == 10.0
+    assert writes.unavailable(log) == 10.0

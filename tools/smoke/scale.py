@@ -1,0 +1,236 @@
+"""The scale scenario on the local target: 3 -> 5, 5 -> 3, a rolling restart, and kill -9 of a member mid-scale,
+while a writer counts acknowledged writes (`python -m tools.smoke --target local --scenario scale`).
+
+Nothing but the ensemble's own loop reconfigures: the scenario only changes `replicas` (the ConfigMap and the
+StatefulSet at once, LocalTarget.scale), replaces members one at a time from the highest ordinal (a rolling update),
+and kills a JVM. After each phase every member must serve, exactly one lead, and `conf` on every member must report
+the same voting set, the one the count asks for. At the end every acknowledged write must come back through the
+leader and through a majority of the voters. The report carries the time each phase took, the longest write gap, the
+unavailable time, and the elections (leader epochs) each phase cost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tools.smoke import writes, zk
+from tools.smoke.local import LocalTarget
+from tools.smoke.scenario import Scenario, StepFailed, Timeouts
+
+SERVING = ("leader", "follower")
+SCALE_TIMEOUTS = Timeouts(quorum=300.0)  # a phase: JVM starts, syncs and reconfigs on a busy machine
+
+
+def agreement_problem(expected: set[int], states: dict[int, zk.MemberState],
+                      memberships: dict[int, zk.Membership | None]) -> str:
+    """Why the members do not (yet) agree on `expected` as the voting set; empty when they do: every member serves,
+    exactly one leads, and every member's `conf` names the same voters, the expected ones."""
+    problems = []
+    not_serving = [f"{member}={state.mode}" for member, state in states.items() if state.mode not in SERVING]
+    if not_serving:
+        problems.append("not serving: " + ", ".join(not_serving))
+    leaders = [member for member, state in states.items() if state.mode == "leader"]
+    if len(leaders) != 1:
+        problems.append(f"{len(leaders)} leaders ({', '.join(map(str, leaders)) or 'none'})")
+    seen = {member: membership for member, membership in memberships.items()}
+    missing = [str(member) for member, membership in seen.items() if membership is None]
+    if missing:
+        problems.append("no membership in conf from member " + ", ".join(missing))
+    # The voting set, not the version: a member of the static-config image keeps version 0 while the others
+    # (dynamic) number the same membership after their leader's epoch.
+    reported = {m.voters for m in seen.values() if m is not None}
+    if len(reported) > 1:
+        problems.append("members disagree: " + "; ".join(
+            f"member {member}: {membership.describe()}" for member, membership in sorted(seen.items()) if membership))
+    wrong = [f"member {member}: {membership.describe()}" for member, membership in sorted(seen.items())
+             if membership is not None and set(membership.voters) != expected]
+    if wrong and len(reported) <= 1:
+        problems.append(f"voters are not {{{','.join(map(str, sorted(expected)))}}}: " + "; ".join(wrong))
+    return "; ".join(problems)
+
+
+class ScaleScenario(Scenario):
+    """The scale and upgrade proof; every wait is bounded (timeouts.quorum for each phase)."""
+
+    def __init__(self, target: LocalTarget, timeouts: Timeouts = SCALE_TIMEOUTS,
+                 progress: Callable[[str], None] = print):
+        super().__init__(target, timeouts, progress)
+        self.local = target
+        self.writer: writes.Writer | None = None
+        self.log: writes.WriteLog | None = None
+
+    def steps(self) -> list[tuple[str, Callable[[], str]]]:
+        return [
+            ("deploy", self.deploy_three),
+            ("writer-running", self.start_writer),
+            ("scale-3-to-5", lambda: self.scale("scale_3_to_5", 5)),
+            ("scale-5-to-3", lambda: self.scale("scale_5_to_3", 3)),
+            ("rolling-restart", lambda: self.rolling_restart("rolling_update")),
+            ("rolling-restart-again", lambda: self.rolling_restart("rolling_update_again")),
+            ("kill-9-mid-scale-3-to-5", self.kill_mid_scale),
+            ("acknowledged-writes-kept", self.verify_writes),
+            ("members-agree", self.members_agree),
+        ]
+
+    def run(self):
+        try:
+            return super().run()
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+
+    # -- steps --------------------------------------------------------------------------------------------------
+
+    def deploy_three(self) -> str:
+        start = time.monotonic()
+        self.local.deploy()
+        detail = self.wait_agreement(set(range(1, self.local.members + 1)), "start")
+        self.report.timings["quorum_at_start"] = time.monotonic() - start
+        return f"{detail} {self.report.timings['quorum_at_start']:.1f} s after deploy began (birth: member 0 seeds)"
+
+    def start_writer(self) -> str:
+        hosts = [f"{self.local.address(member)}:{zk.CLIENT_PORT}" for member in range(3)]  # the members that stay
+        self.writer = writes.Writer(hosts)
+        self.writer.start()
+        deadline = time.monotonic() + 60
+        while len(self.writer.log.acks) < 20:
+            if time.monotonic() > deadline:
+                raise StepFailed(f"the writer got {len(self.writer.log.acks)} writes acknowledged in 60 s")
+            time.sleep(0.2)
+        return f"writing to {writes.ROOT} through members 0-2; {len(self.writer.log.acks)} acknowledged so far"
+
+    def scale(self, key: str, replicas: int) -> str:
+        before, start = self.leader_epoch(), time.monotonic()
+        old = self.local.members
+        self.local.scale(replicas)
+        detail = self.wait_agreement(set(range(1, replicas + 1)), key)
+        return f"{old} -> {replicas}: " + self.phase(key, start, before, detail)
+
+    def rolling_restart(self, key: str) -> str:
+        """What `kubectl rollout restart` does to a StatefulSet: highest ordinal first, each back before the next.
+
+        Done twice: the first starts with the leader the ensemble was born with (member 0), the second with the one
+        the first left (after an election ZooKeeper prefers the highest myid among the most up-to-date members)."""
+        before, start = self.leader_epoch(), time.monotonic()
+        leader_before = self.leader()
+        voters = set(range(1, self.local.members + 1))
+        for member in reversed(range(self.local.members)):
+            self.local.replace(member)
+            self.wait_agreement(voters, f"{key}_{member}")
+        elections = (self.leader_epoch() or 0) - (before or 0)
+        self.report.measurements.setdefault("elections_per_rolling_update", []).append(elections)
+        self.report.measurements.setdefault("leader_before_rolling_update", []).append(leader_before)
+        return (f"members {', '.join(map(str, reversed(range(self.local.members))))} replaced one at a time, leader "
+                f"before: member {leader_before}, after: member {self.leader()}; "
+                + self.phase(key, start, before, f"{len(voters)} voters agree"))
+
+    def kill_mid_scale(self) -> str:
+        """3 -> 5, and once the first new member's JVM answers, kill -9 the leader; the kubelet starts it again."""
+        before, start = self.leader_epoch(), time.monotonic()
+        self.local.scale(5)
+        deadline = time.monotonic() + self.timeouts.quorum
+        while zk.four_letter_at(self.local.address(3), "ruok") != "imok":
+            if time.monotonic() > deadline:
+                raise StepFailed(f"member 3 did not answer ruok within {self.timeouts.quorum:.0f} s")
+            time.sleep(0.2)
+        victim = self.leader()
+        if victim is None:
+            raise StepFailed("no leader to kill while member 3 joins")
+        self.local.kill(victim)
+        self.report.measurements["killed_member"] = victim
+        killed_at = time.monotonic() - start
+        time.sleep(1)
+        self.local.restart_container(victim)
+        detail = self.wait_agreement(set(range(1, 6)), "kill_mid_scale")
+        return (f"3 -> 5, leader member {victim} killed -9 {killed_at:.1f} s in (member 3 joining), started again: "
+                + self.phase("kill_mid_scale", start, before, detail))
+
+    def verify_writes(self) -> str:
+        assert self.writer is not None
+        self.log = self.writer.stop()
+        leader = self.leader()
+        if leader is None:
+            raise StepFailed("no leader to read the writes back through")
+        through_leader = writes.children([self.host(leader)])
+        per_member = {member: writes.children([self.host(member)]) for member in range(self.local.members)}
+        verdict = writes.verify(self.log, through_leader, per_member)
+        measured = self.report.measurements
+        measured.update({
+            "writes_attempted": self.log.attempts,
+            "writes_acknowledged": verdict.acknowledged,
+            "acknowledged_writes_lost": len(verdict.lost),
+            "writes_acknowledged_without_quorum": len(verdict.without_quorum),
+            "longest_write_gap_seconds": round(writes.longest_gap(self.log), 3),
+            "unavailable_seconds": round(writes.unavailable(self.log), 3),
+        })
+        if verdict.lost or verdict.without_quorum:
+            raise StepFailed(
+                f"{len(verdict.lost)} acknowledged writes lost (first: {verdict.lost[:3]}), "
+                f"{len(verdict.without_quorum)} acknowledged without a quorum (first: {verdict.without_quorum[:3]}); "
+                f"missing per member: {verdict.missing_per_member}")
+        return (f"{verdict.acknowledged} of {self.log.attempts} writes acknowledged, all read back through the "
+                f"leader and every voter; 0 lost, 0 without a quorum; longest gap "
+                f"{measured['longest_write_gap_seconds']:.2f} s, unavailable {measured['unavailable_seconds']:.2f} s")
+
+    def members_agree(self) -> str:
+        members = range(self.local.members)
+        problem = agreement_problem(set(range(1, self.local.members + 1)), self.states(members),
+                                    self.memberships(members))
+        if problem:
+            raise StepFailed(problem)
+        membership = self.memberships([0])[0]
+        return f"srvr: one leader (member {self.leader()}), the rest followers; conf on all " \
+               f"{self.local.members}: {membership.describe() if membership else '?'}"
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+
+    def host(self, member: int) -> str:
+        return f"{self.local.address(member)}:{zk.CLIENT_PORT}"
+
+    def states(self, members) -> dict[int, zk.MemberState]:
+        states = {}
+        for member in members:
+            text = zk.four_letter_at(self.local.address(member), "srvr")
+            states[member] = zk.parse_srvr(member, 0 if text else 1, text or "no answer")
+        return states
+
+    def memberships(self, members) -> dict[int, zk.Membership | None]:
+        return {member: zk.parse_conf(zk.four_letter_at(self.local.address(member), "conf")) for member in members}
+
+    def leader(self) -> int | None:
+        leaders = [m for m, state in self.states(range(self.local.members)).items() if state.mode == "leader"]
+        return leaders[0] if len(leaders) == 1 else None
+
+    def leader_epoch(self) -> int | None:
+        """The newest leader epoch any member reports (srvr's Zxid); one more per leader elected."""
+        epochs = [zk.epoch(state.zxid) for state in self.states(range(self.local.members)).values() if state.zxid]
+        return max((e for e in epochs if e is not None), default=None)
+
+    def wait_agreement(self, expected: set[int], when: str) -> str:
+        members = list(range(self.local.members))
+        deadline = time.monotonic() + self.timeouts.quorum
+        while True:
+            states, memberships = self.states(members), self.memberships(members)
+            problem = agreement_problem(expected, states, memberships)
+            if not problem:
+                self.record_states(when, list(states.values()))
+                return f"{len(expected)} voters agree ({memberships[0].describe()})"
+            if time.monotonic() > deadline:
+                self.record_states(when, list(states.values()))
+                raise StepFailed(f"after {self.timeouts.quorum:.0f} s: {problem}")
+            time.sleep(self.timeouts.poll)
+
+    def phase(self, key: str, start: float, epoch_before: int | None, detail: str) -> str:
+        """Record the phase's time, longest write gap, unavailable time and elections; a line saying them."""
+        end = time.monotonic()
+        self.report.timings[key] = end - start
+        elections = (self.leader_epoch() or 0) - (epoch_before or 0)
+        measured = {"seconds": round(end - start, 2), "elections": elections}
+        if self.writer is not None:
+            log = self.writer.log
+            measured["longest_write_gap_seconds"] = round(writes.longest_gap(log, start, end), 3)
+            measured["unavailable_seconds"] = round(writes.unavailable(log, start, end), 3)
+        self.report.measurements[key] = measured
+        gap = f", longest write gap {measured['longest_write_gap_seconds']:.2f} s" if self.writer else ""
+        return f"{detail} after {end - start:.1f} s{gap}, {elections} election(s)"
