@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Usage: ready_live.sh PORT [live|ready]
 #   live  (default): the JVM answers `ruok` with `imok`.
-#   ready: the member serves clients (srvr says Mode: leader, follower, observer or standalone); a member without a
-#          quorum still says imok but "not currently serving requests".
+#   ready: the member serves clients (srvr says Mode: leader, follower, observer or standalone) and, with a dynamic
+#          membership, is one of its voters; a member without a quorum still says imok but "not currently serving
+#          requests".
 set -Eeuo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=zk-common.sh
@@ -23,9 +24,26 @@ zk_ready() {
   reply=$(zk_4lw "$1" srvr) || true
   mode=$(sed -n 's/^Mode: //p' <<<"$reply")
   case "$mode" in
-    leader | follower | observer | standalone) return 0 ;;
+    leader | follower | observer | standalone) zk_voter "$1" && return 0 || return 1 ;;
   esac
   echo "not ready: srvr on port $1 answered '${reply:-nothing}'" >&2
+  return 1
+}
+
+# zk_voter PORT: with a dynamic membership (conf lists server.N lines), this member is one of its voters: a
+# participant without weight 0. A member still joining serves as a non-voting follower, and counting it as Ready
+# would let the PodDisruptionBudget allow the loss of a voter the quorum needs. Without a membership (standalone,
+# conf not whitelisted) serving is enough.
+zk_voter() {
+  local conf id line
+  conf=$(zk_4lw "$1" conf) || true
+  id=$(sed -n 's/^serverId=//p' <<<"$conf")
+  grep -q '^server\.[0-9]*=' <<<"$conf" && [[ -n $id ]] || return 0
+  line=$(grep "^server\.$id=" <<<"$conf") || true
+  if [[ -n $line && ${line%%;*} != *:observer ]] && ! grep -qx "weight\.$id=0" <<<"$conf"; then
+    return 0
+  fi
+  echo "not ready: member $id serves but is not yet a voter of the membership (conf: $(grep -c '^server\.' <<<"$conf") servers)" >&2
   return 1
 }
 

@@ -616,7 +616,31 @@ def test_live_fails_when_ruok_is_not_whitelisted(fake_zookeeper):
 def test_ready_is_srvr_saying_the_member_serves(fake_zookeeper, mode):
     probe, state = fake_zookeeper
     assert probe("ready", ruok="imok", srvr=SERVING.format(mode=mode)).returncode == 0
-    assert state["words"] == ["srvr"]
+    assert state["words"] == ["srvr", "conf"]  # conf not whitelisted: no membership to be a voter of
+
+
+# `conf` of a member of a dynamic membership, as ZooKeeper 3.8 prints it (after its own settings).
+CONF = ("clientPort=2181\nserverId={id}\ninitLimit=10\npeerType=0\nmembership: \n"
+        "server.1=zk-0.zk-hl:2888:3888:participant;0.0.0.0:2181\n"
+        "server.2=zk-1.zk-hl:2888:3888:participant;0.0.0.0:2181\n{extra}version=100000003\n")
+
+
+@pytest.mark.parametrize(
+    ("server_id", "extra", "ready"),
+    [("1", "", True), ("2", "", True),
+     ("3", "", False),  # serving, but not in the membership yet
+     ("3", "server.3=zk-2.zk-hl:2888:3888:observer;0.0.0.0:2181\n", False),
+     ("3", "server.3=zk-2.zk-hl:2888:3888:participant;0.0.0.0:2181\n", True),
+     ("3", "server.3=zk-2.zk-hl:2888:3888:participant;0.0.0.0:2181\ngroup.1=1:2:3\nweight.1=1\nweight.2=1\n"
+           "weight.3=0\n", False)],  # the joining view: itself with weight 0
+)  # fmt: skip
+def test_ready_needs_a_dynamic_member_to_be_a_voter(fake_zookeeper, server_id, extra, ready):
+    """A joining member serves as a non-voting follower; Ready must wait until it votes, or the PDB would count it."""
+    probe, _ = fake_zookeeper
+    result = probe("ready", srvr=SERVING.format(mode="follower"), conf=CONF.format(id=server_id, extra=extra))
+    assert (result.returncode == 0) is ready, result.stderr
+    if not ready:
+        assert f"member {server_id} serves but is not yet a voter" in result.stderr
 
 
 def test_imok_without_a_quorum_is_live_but_not_ready(fake_zookeeper):

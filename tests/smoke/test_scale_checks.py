@@ -33,6 +33,11 @@ def test_conf_gives_the_voters_observers_and_version():
     assert membership.describe() == "voters {1,2,3} version 300000089 observers [4]"
 
 
+def test_a_joining_members_own_weight_zero_is_not_a_vote():
+    text = conf(1, 2, 3) + "group.1=1:2:3\nweight.1=1\nweight.2=1\nweight.3=0\n"
+    assert zk.parse_conf(text).voters == {1, 2}
+
+
 def test_conf_without_a_membership_is_none():
     assert zk.parse_conf("This ZooKeeper instance is not currently serving requests\n") is None
     assert zk.parse_conf("") is None

@@ -276,19 +276,31 @@ class Scenario:
         leaders = [state.member for state in states if state.mode == "leader"]
         self.report.leaders[when] = leaders[0] if len(leaders) == 1 else None
 
+    def non_voters(self, members: list[int]) -> list[int]:
+        """Members that serve but are not yet voters of the dynamic membership their `conf` shows (still joining)."""
+        waiting = []
+        for member in members:
+            membership = zk.parse_conf(self.four_letter(member, "conf"))
+            if membership is not None and member + 1 not in membership.voters:
+                waiting.append(member)
+        return waiting
+
     def wait_for_quorum(self, members: list[int], when: str) -> list[zk.MemberState]:
-        """Poll srvr until every listed member serves and exactly one leads; bounded by timeouts.quorum."""
+        """Poll srvr until every listed member serves, votes and exactly one leads; bounded by timeouts.quorum."""
         deadline = time.monotonic() + self.timeouts.quorum
         while True:
             states = self.member_states(members)
             leaders = [state for state in states if state.mode == "leader"]
-            if all(state.serving for state in states) and len(leaders) == 1:
+            serving = all(state.serving for state in states) and len(leaders) == 1
+            joining = self.non_voters(members) if serving else []
+            if serving and not joining:
                 self.record_states(when, states)
                 return states
             if time.monotonic() > deadline:
                 self.record_states(when, states)
                 raise StepFailed(
                     f"no quorum of members {members} within {self.timeouts.quorum:.0f} s: {describe(states)}"
+                    + (f"; members {joining} serve but are not voters yet" if joining else "")
                 )
             time.sleep(self.timeouts.poll)
 

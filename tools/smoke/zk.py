@@ -132,17 +132,19 @@ class Membership:
 
 def parse_conf(text: str) -> Membership | None:
     """The membership in a `conf` reply; None when it has none (not serving, or conf not whitelisted)."""
-    voters, observers, version = set(), set(), None
+    voters, observers, weightless, version = set(), set(), set(), None
     for line in text.splitlines():
         if match := re.match(r"^server\.(\d+)=([^;]*)", line):
             fields = match.group(2).split(":")
             role = fields[3] if len(fields) >= 4 else "participant"
             (observers if role == "observer" else voters).add(int(match.group(1)))
+        elif match := re.match(r"^weight\.(\d+)=0\s*$", line):
+            weightless.add(int(match.group(1)))  # a joining member's own view: it follows but does not vote
         elif line.startswith("version="):
             version = line.removeprefix("version=").strip()
     if version is None:
         return None
-    return Membership(frozenset(voters), frozenset(observers), version)
+    return Membership(frozenset(voters - weightless), frozenset(observers), version)
 
 
 def epoch(zxid: str) -> int | None:
