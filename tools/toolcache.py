@@ -84,9 +84,14 @@ def go_binary(what: str, alternative: str = "") -> str:
     return go
 
 
-def go_install(go: str, package: str, gobin: Path, flags: list[str] | None = None) -> None:
-    """`go install package` with its binary put in gobin (static, CGO off)."""
-    run([go, "install", *(flags or []), package], env={"GOBIN": str(gobin), "CGO_ENABLED": "0"}, timeout=3600)
+# A long build that should leave the machine usable for other work runs under this prefix.
+NICE = ["nice", "-n", "10"]
+
+
+def go_install(go: str, package: str, gobin: Path, flags: list[str] | None = None, nice: bool = False) -> None:
+    """`go install package` with its binary put in gobin (static, CGO off), niced when asked."""
+    run([*(NICE if nice else []), go, "install", *(flags or []), package],
+        env={"GOBIN": str(gobin), "CGO_ENABLED": "0"}, timeout=3600)
 
 
 _BUILDING: dict[Path, threading.Lock] = {}  # per target, for the threads of one process (setdefault is atomic)

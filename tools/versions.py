@@ -28,3 +28,13 @@ KUBERNETES_VERSION = "v1.32.11"
 ETCD_VERSION = "v3.5.16"
 KWOK_MODULE = "sigs.k8s.io/kwok"
 KWOK_VERSION = "v0.8.0"
+
+# The real node of `nox -s cluster -- up --node real` (tools/cluster/node/): kubelet and kube-proxy are
+# KUBERNETES_VERSION from the same wrapper module; these are `go install`ed. cri-tools v1.32.0 is not served by the
+# module proxy here, and v1.37.0 works with Debian's containerd 1.6; local-path-provisioner v0.0.31 is not served.
+COREDNS_MODULE = "github.com/coredns/coredns"
+COREDNS_VERSION = "v1.12.0"
+CRICTL_MODULE = "sigs.k8s.io/cri-tools/cmd/crictl"
+CRICTL_VERSION = "v1.37.0"
+LOCAL_PATH_PROVISIONER_MODULE = "github.com/rancher/local-path-provisioner"
+LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30"

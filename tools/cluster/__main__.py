@@ -15,6 +15,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--nodes", type=int, default=3, help="kwok nodes (default 3; 1 for the laptop profiles)")
     parser.add_argument("--zones", type=int, default=3, help="zones the nodes are spread over (default 3)")
     parser.add_argument(
+        "--node",
+        choices=("kwok", "real"),
+        default="kwok",
+        help="real: also one real node (containerd, kubelet, kube-proxy, CoreDNS; root, Debian's containerd and "
+        "containernetworking-plugins) that runs the project's image; default kwok nodes only",
+    )
+    parser.add_argument(
         "--dir", type=Path, default=None, help=f"state directory (default $KZ_CLUSTER_DIR or {default_dir()})"
     )
     return parser.parse_args(argv)
@@ -33,7 +40,9 @@ def status(cluster: LocalCluster) -> int:
         return 1
     for process, address, port in listeners({n: p for n, p in running.items() if p}):
         print(f"  listening: {process} on {address}:{port}")
-    print(cluster.kubectl(["get", "nodes", "-L", "topology.kubernetes.io/zone"]).stdout.rstrip())
+    print(cluster.kubectl(["get", "nodes", "-L", "topology.kubernetes.io/zone", "-L", "type"]).stdout.rstrip())
+    if info.real_node_skipped:
+        print(f"cluster: real node skipped: {info.real_node_skipped.replace(chr(10), '; ')}")
     print(f"cluster: healthy, Kubernetes {info.kubernetes_version} at https://127.0.0.1:{info.ports['apiserver']}")
     print_export(cluster)
     return 0
@@ -48,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cluster = LocalCluster(args.dir)
     if args.command == "up":
-        cluster.up(args.nodes, args.zones)
+        cluster.up(args.nodes, args.zones, real_node=args.node == "real")
         print_export(cluster)
         return 0
     if args.command == "down":

@@ -15,10 +15,11 @@ from pathlib import Path
 from tools import versions
 from tools.errors import UserError
 from tools.run import run
-from tools.toolcache import build_once, cache_dir, go_binary, go_install
+from tools.toolcache import NICE, build_once, cache_dir, go_binary, go_install
 
 GOMOD = Path(__file__).with_name("gomod")
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+NODE_COMMANDS = ("kubelet", "kube-proxy")  # the real node's, from the same wrapper module, in a cache dir of their own
 _GO_FLAGS = ["-trimpath"]
 
 # The kwok stages a cluster here uses: pods become Running/Ready and go away when deleted, nodes become Ready and
@@ -47,6 +48,17 @@ class Binaries:
     kube_scheduler: Path
     kwok: Path
     kwok_stages: Path
+
+
+@dataclass(frozen=True)
+class NodeBinaries:
+    """What the real node runs besides Debian's containerd: built once, each into a cache directory of its own."""
+
+    kubelet: Path
+    kube_proxy: Path
+    coredns: Path
+    crictl: Path
+    local_path_provisioner: Path
 
 
 def _kube_ldflags() -> str:
@@ -96,9 +108,38 @@ def ensure_binaries() -> Binaries:
     )
 
 
-def _go_build(go: str, module: Path, output: Path, packages: list[str], ldflags: str) -> None:
+def ensure_node_binaries() -> NodeBinaries:
+    """kubelet, kube-proxy, CoreDNS, crictl and local-path-provisioner, each built once (niced: `nice -n 10`)."""
+    go = go_binary("the real node of the local cluster")
+    paths = node_binaries()
+    build_once(
+        paths.kubelet.parent,
+        f"kubelet and kube-proxy {versions.KUBERNETES_VERSION}",
+        lambda tmp: _go_build(
+            go, GOMOD / "kube", tmp, [f"k8s.io/kubernetes/cmd/{c}" for c in NODE_COMMANDS], _kube_ldflags(), nice=True
+        ),
+        expect="10-20 minutes cold, under a minute after the control plane's build",
+    )
+    for binary, module, version in (
+        (paths.coredns, versions.COREDNS_MODULE, versions.COREDNS_VERSION),
+        (paths.crictl, versions.CRICTL_MODULE, versions.CRICTL_VERSION),
+        (paths.local_path_provisioner, versions.LOCAL_PATH_PROVISIONER_MODULE, versions.LOCAL_PATH_PROVISIONER_VERSION),
+    ):
+        name = binary.name
+        build_once(
+            binary.parent,
+            f"{name} {version} with go install",
+            lambda tmp, package=f"{module}@{version}": go_install(
+                go, package, tmp, [*_GO_FLAGS, "-ldflags=-s -w"], nice=True
+            ),
+            expect="2-10 minutes",
+        )
+    return paths
+
+
+def _go_build(go: str, module: Path, output: Path, packages: list[str], ldflags: str, nice: bool = False) -> None:
     run(
-        [go, "build", *_GO_FLAGS, f"-ldflags={ldflags}", "-o", str(output), *packages],
+        [*(NICE if nice else []), go, "build", *_GO_FLAGS, f"-ldflags={ldflags}", "-o", str(output), *packages],
         cwd=module,
         env={"CGO_ENABLED": "0"},
         timeout=7200,
@@ -133,6 +174,27 @@ def kwok_stages(stage_root: Path) -> str:
             text = text.replace(KWOK_STORAGE_CLASS_TEST, f"self.spec.storageClassName in [{classes}]")
         documents.append(f"# from kwok {versions.KWOK_VERSION} kustomize/stage/{relative}\n{text.strip()}\n")
     return "---\n".join(documents)
+
+
+def restrict_volume_stages(stages: str, classes: list[str]) -> str:
+    """The joined stages (kwok_stages) with the volume stages narrowed to `classes` (a real node serves the rest)."""
+    widened = "self.spec.storageClassName in [" + ", ".join(f"'{name}'" for name in STORAGE_CLASSES) + "]"
+    if widened not in stages:
+        raise UserError(f"kwok's stages lack the storage class test {widened!r}; rebuild them (remove the kwok cache)")
+    return stages.replace(widened, "self.spec.storageClassName in [" + ", ".join(f"'{n}'" for n in classes) + "]")
+
+
+def node_binaries() -> NodeBinaries:
+    """Where ensure_node_binaries puts the real node's binaries (which may not be built yet)."""
+    node_dir = _bin_dir("kubernetes-node", versions.KUBERNETES_VERSION)
+    return NodeBinaries(
+        kubelet=node_dir / "kubelet",
+        kube_proxy=node_dir / "kube-proxy",
+        coredns=_bin_dir("coredns", versions.COREDNS_VERSION) / "coredns",
+        crictl=_bin_dir("crictl", versions.CRICTL_VERSION) / "crictl",
+        local_path_provisioner=_bin_dir("local-path-provisioner", versions.LOCAL_PATH_PROVISIONER_VERSION)
+        / "local-path-provisioner",
+    )
 
 
 def built() -> bool:

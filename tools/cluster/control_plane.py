@@ -39,6 +39,13 @@ NODE_PREFIX = "kz-node-"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"  # value "fake": kwok runs the node; its pods run no containers
 ZONES = "abcdefghijklmnopqrstuvwxyz"
 DEFAULT_STORAGE_CLASS = build.STORAGE_CLASSES[0]
+# The control plane's API users (tokens.csv): name -> (user, group).
+_USERS = {
+    "admin": ("kube-zookeeper-admin", "system:masters"),
+    "controller-manager": ("system:kube-controller-manager", ""),
+    "scheduler": ("system:kube-scheduler", ""),
+    "kwok": ("kwok", "system:masters"),
+}
 
 
 def default_dir() -> Path:
@@ -56,6 +63,8 @@ class ClusterInfo:
     ports: dict[str, int]
     started_at: float
     timings: dict[str, float] = field(default_factory=dict)
+    real_node: str = ""  # the real node's name (tools/cluster/node/) when it runs
+    real_node_skipped: str = ""  # why `up --node real` started none: the missing pieces, one per line
 
 
 class LocalCluster:
@@ -83,10 +92,17 @@ class LocalCluster:
 
     # -- status ----------------------------------------------------------------------------------------------------
 
+    def processes(self) -> tuple[str, ...]:
+        """The control plane's processes, and the real node's when it has one (in start order)."""
+        from tools.cluster.node import real
+
+        info = self.info()
+        return PROCESSES + (real.PROCESSES if info and info.real_node else ())
+
     def running(self) -> dict[str, int | None]:
         """name -> PID for each process with a PID file, None where that process is gone."""
         found: dict[str, int | None] = {}
-        for name in PROCESSES:
+        for name in self.processes():
             path = self.pid_file(name)
             if path.exists():
                 pid, binary = path.read_text().split("\n", 1)
@@ -98,17 +114,21 @@ class LocalCluster:
         info = self.info()
         return (
             info is not None
-            and set(running) == set(PROCESSES)
+            and set(running) == set(self.processes())
             and all(running.values())
             and self._readyz(info.ports["apiserver"]) == "ok"
         )
 
     # -- up --------------------------------------------------------------------------------------------------------
 
-    def up(self, nodes: int = 3, zones: int = 3) -> ClusterInfo:
-        """Start a cluster, or reuse the healthy one already in root; raises UserError (one line) on failure."""
+    def up(self, nodes: int = 3, zones: int = 3, real_node: bool = False) -> ClusterInfo:
+        """Start a cluster (with a real node beside the kwok ones when asked and possible), or reuse the healthy one
+        already in root; raises UserError (one line) on failure."""
         if nodes < 1 or zones < 1:
             raise UserError(f"--nodes {nodes} --zones {zones}: both must be at least 1")
+        if real_node and self.healthy() and not self.info().real_node:
+            self.progress("cluster: the running cluster has no real node; stopping it to start one with a real node")
+            self.down(quiet=True)
         if self.healthy():
             info = self.info()
             self.progress(f"cluster: already running in {self.root} with {len(info.nodes)} node(s); reusing it")
@@ -123,12 +143,18 @@ class LocalCluster:
         if self.root.exists():
             self.progress(f"cluster: {self.root} holds a stopped or partial cluster; removing it first")
             self.down(quiet=True)
+        skipped = self._real_node_prerequisites() if real_node else ""
         binaries = build.ensure_binaries()
+        node_binaries = build.ensure_node_binaries() if real_node and not skipped else None
         start = time.monotonic()
         try:
-            info = self._start(binaries, nodes, zones, start)
+            info = self._start(binaries, nodes, zones, start, node_binaries)
+            info.real_node_skipped = skipped
         except BaseException:
-            self._stop_processes()
+            try:
+                self._stop_processes()
+            except UserError as exc:
+                self.progress(f"cluster: {exc}")
             self.progress(
                 f"cluster: start failed; stopped what had started; logs stay in {self.root / 'logs'} "
                 "until the next `up` or `down`"
@@ -136,21 +162,44 @@ class LocalCluster:
             raise
         info.timings["up"] = round(time.monotonic() - start, 1)
         self._write_info(info)
+        real = f" and the real node {info.real_node}" if info.real_node else ""
         self.progress(
-            f"cluster: up in {info.timings['up']:.1f} s: {len(info.nodes)} kwok node(s), "
+            f"cluster: up in {info.timings['up']:.1f} s: {len(info.nodes)} kwok node(s){real}, "
             f"Kubernetes {versions.KUBERNETES_VERSION}, API https://127.0.0.1:{info.ports['apiserver']}"
         )
+        if skipped:
+            self.progress(f"cluster: real node SKIPPED: {skipped.replace(chr(10), '; ')}")
         return info
 
-    def _start(self, binaries: build.Binaries, nodes: int, zones: int, start: float) -> ClusterInfo:
+    def _real_node_prerequisites(self) -> str:
+        """'' when a real node can run here; else one line per missing piece (each also said as it is found)."""
+        from tools.cluster.node import config, real
+
+        missing = real.missing_prerequisites(config.Layout(self.root / "node"))
+        for line in missing:
+            self.progress(f"cluster: real node: {line}")
+        return "\n".join(missing)
+
+    def _start(
+        self,
+        binaries: build.Binaries,
+        nodes: int,
+        zones: int,
+        start: float,
+        node_binaries: build.NodeBinaries | None = None,
+    ) -> ClusterInfo:
         for sub in ("pids", "logs", "etcd", "pki", "certs"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
         pki.make(self.root / "pki")
+        from tools.cluster.node import config as node_config
+        from tools.cluster.node import real
+
         names = ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler")
+        names += real.PORTS if node_binaries else ()
         ports = dict(zip(names, free_ports(len(names)), strict=True))
-        tokens = {user: secrets.token_hex(16) for user in ("admin", "controller-manager", "scheduler", "kwok")}
-        self._write_auth(tokens, ports["apiserver"])
+        users = {**_USERS, **(node_config.USERS if node_binaries else {})}
+        self._write_auth({user: secrets.token_hex(16) for user in users}, ports["apiserver"], users)
         node_names = [f"{NODE_PREFIX}{n + 1}" for n in range(nodes)]
         info = ClusterInfo(
             kubernetes_version=versions.KUBERNETES_VERSION,
@@ -158,22 +207,27 @@ class LocalCluster:
             zones={node: f"zone-{ZONES[n % min(zones, len(ZONES))]}" for n, node in enumerate(node_names)},
             ports=ports,
             started_at=time.time(),
+            real_node=node_config.NODE_NAME if node_binaries else "",
         )
         self._write_info(info)
 
-        self._spawn("etcd", self._etcd_argv(binaries, ports))
-        self._wait("etcd", lambda: _http_ok(f"http://127.0.0.1:{ports['etcd']}/health"), 60)
+        self.spawn("etcd", self._etcd_argv(binaries, ports))
+        self.wait("etcd", lambda: http_ok(f"http://127.0.0.1:{ports['etcd']}/health"), 60)
         info.timings["etcd"] = round(time.monotonic() - start, 1)
-        self._spawn("kube-apiserver", self._apiserver_argv(binaries, ports))
-        self._wait("kube-apiserver", lambda: self._readyz(ports["apiserver"]) == "ok", 180)
+        self.spawn("kube-apiserver", self._apiserver_argv(binaries, ports))
+        self.wait("kube-apiserver", lambda: self._readyz(ports["apiserver"]) == "ok", 180)
         info.timings["apiserver_ready"] = round(time.monotonic() - start, 1)
-        self._spawn("kube-controller-manager", self._controller_manager_argv(binaries, ports))
-        self._spawn("kube-scheduler", self._scheduler_argv(binaries, ports))
-        self._spawn("kwok", self._kwok_argv(binaries))
+        self.spawn("kube-controller-manager", self._controller_manager_argv(binaries, ports))
+        self.spawn("kube-scheduler", self._scheduler_argv(binaries, ports))
+        self.spawn("kwok", self._kwok_argv(binaries, info))
         self.kubectl(["apply", "-f", "-"], input=self._objects_yaml(info))
-        self._wait("the nodes", lambda: self._nodes_ready(node_names), 180, watch=PROCESSES[2:])
+        self.wait("the nodes", lambda: self.nodes_ready(node_names), 180, watch=PROCESSES[2:])
         info.timings["nodes_ready"] = round(time.monotonic() - start, 1)
-        self._wait(
+        if node_binaries:
+            node_start = time.monotonic()
+            info.timings.update(real.RealNode(self, self.progress).start(node_binaries, ports))
+            info.timings["real_node_up"] = round(time.monotonic() - node_start, 1)
+        self.wait(
             "the default ServiceAccount",
             lambda: self.kubectl(["get", "serviceaccount", "default"], check=False).code == 0,
             120,
@@ -202,6 +256,10 @@ class LocalCluster:
                 self.progress(f"cluster: nothing to stop ({self.root} does not exist)")
             return []
         stopped = self._stop_processes()
+        from tools.cluster.node import host
+
+        if host.mounts_under(self.root):  # never remove through a mount
+            raise UserError(f"mounts are left under {self.root}: {', '.join(map(str, host.mounts_under(self.root)))}")
         shutil.rmtree(self.root)
         if not quiet:
             self.progress(
@@ -210,17 +268,33 @@ class LocalCluster:
         return stopped
 
     def _stop_processes(self) -> list[str]:
-        stopped = []
+        """The real node first (it needs containerd, and cleans the machine up), then the control plane."""
+        from tools.cluster.node import real
+
+        stopped, problem = [], None
+        if (self.root / "node").exists():
+            try:
+                stopped += real.RealNode(self, self.progress).stop(build.node_binaries())
+            except UserError as exc:  # stop the control plane all the same, then say what was left
+                problem = exc
         for name in reversed(PROCESSES):
-            path = self.pid_file(name)
-            if not path.exists():
-                continue
-            pid, binary = path.read_text().split("\n", 1)
-            if _runs(int(pid), binary.strip()):
-                _terminate(int(pid))
+            if self.stop_process(name):
                 stopped.append(name)
-            path.unlink()
+        if problem:
+            raise problem
         return stopped
+
+    def stop_process(self, name: str) -> bool:
+        """Stop the process of that PID file if it still runs what was started; True when it was running."""
+        path = self.pid_file(name)
+        if not path.exists():
+            return False
+        pid, binary = path.read_text().split("\n", 1)
+        running = _runs(int(pid), binary.strip())
+        if running:
+            _terminate(int(pid))
+        path.unlink()
+        return running
 
     # -- kubectl ---------------------------------------------------------------------------------------------------
 
@@ -240,13 +314,7 @@ class LocalCluster:
         tmp.write_text(json.dumps(asdict(info), indent=2) + "\n")
         tmp.replace(path)
 
-    def _write_auth(self, tokens: dict[str, str], port: int) -> None:
-        users = {
-            "admin": ("kube-zookeeper-admin", "system:masters"),
-            "controller-manager": ("system:kube-controller-manager", ""),
-            "scheduler": ("system:kube-scheduler", ""),
-            "kwok": ("kwok", "system:masters"),
-        }
+    def _write_auth(self, tokens: dict[str, str], port: int, users: dict[str, tuple[str, str]]) -> None:
         lines = [
             f"{tokens[key]},{user},{key}" + (f',"{group}"' if group else "") for key, (user, group) in users.items()
         ]
@@ -290,6 +358,8 @@ class LocalCluster:
             f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
             f"--tls-cert-file={p / 'apiserver.crt'}",
             f"--tls-private-key-file={p / 'apiserver.key'}",
+            f"--kubelet-client-certificate={p / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={p / 'apiserver-kubelet-client.key'}",
             f"--client-ca-file={p / 'ca.crt'}",
             f"--token-auth-file={p / 'tokens.csv'}",
             "--authorization-mode=Node,RBAC",
@@ -334,13 +404,13 @@ class LocalCluster:
             "--profiling=false",
         ]
 
-    def _kwok_argv(self, b: build.Binaries) -> list[str]:
+    def _kwok_argv(self, b: build.Binaries, info: ClusterInfo) -> list[str]:
         # No --server-address/--node-port: kwok then opens no port. Node IPs are loopback, so nothing the API
         # server might dial for a kwok node (exec, logs) leaves this machine.
         return [
             str(b.kwok),
             f"--kubeconfig={self.root / 'kwok.kubeconfig'}",
-            f"--config={b.kwok_stages}",
+            f"--config={self._kwok_stages(b, info)}",
             "--manage-all-nodes=false",
             f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
             "--node-ip=127.0.0.1",
@@ -350,7 +420,15 @@ class LocalCluster:
             f"--cidr={POD_CIDR}",
         ]
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _kwok_stages(self, b: build.Binaries, info: ClusterInfo) -> Path:
+        """kwok's stages; with a real node, its volume stages leave the `standard` class to the real node."""
+        if not info.real_node:
+            return b.kwok_stages
+        path = self.root / "kwok-stages.yaml"
+        path.write_text(build.restrict_volume_stages(b.kwok_stages.read_text(), [DEFAULT_STORAGE_CLASS]))
+        return path
+
+    def spawn(self, name: str, argv: list[str]) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD_")}  # etcd reads ETCD_* as flags
         with open(self.log_file(name), "ab") as log:
             process = subprocess.Popen(
@@ -365,7 +443,7 @@ class LocalCluster:
         self.pid_file(name).write_text(f"{process.pid}\n{argv[0]}\n")
         self.progress(f"cluster: started {name} (pid {process.pid}, log {self.log_file(name)})")
 
-    def _wait(self, what: str, ready: Callable[[], bool], timeout: float, watch: tuple[str, ...] = ()) -> None:
+    def wait(self, what: str, ready: Callable[[], bool], timeout: float, watch: tuple[str, ...] = ()) -> None:
         """Poll ready() until true; a watched (or the named) process that exits fails at once with its log."""
         start = time.monotonic()
         watched = watch or (what,)
@@ -392,7 +470,7 @@ class LocalCluster:
         except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
             return str(exc)
 
-    def _nodes_ready(self, names: list[str]) -> bool:
+    def nodes_ready(self, names: list[str]) -> bool:
         result = self.kubectl(
             [
                 "get",
@@ -431,7 +509,12 @@ class LocalCluster:
                     },
                 }
             )
+        from tools.cluster.node import config as node_config
+
         for name in build.STORAGE_CLASSES:
+            if info.real_node and name == node_config.REAL_STORAGE_CLASS:
+                docs.append(node_config.storage_class(name))  # served by local-path-provisioner on the real node
+                continue
             annotations = (
                 {"storageclass.kubernetes.io/is-default-class": "true"} if name == DEFAULT_STORAGE_CLASS else {}
             )
@@ -559,7 +642,7 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
