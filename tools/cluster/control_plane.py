@@ -360,6 +360,7 @@ class LocalCluster:
             f"--tls-private-key-file={p / 'apiserver.key'}",
             f"--kubelet-client-certificate={p / 'apiserver-kubelet-client.crt'}",
             f"--kubelet-client-key={p / 'apiserver-kubelet-client.key'}",
+            "--kubelet-preferred-address-types=InternalIP",  # a real node's name resolves nowhere; its IP is local
             f"--client-ca-file={p / 'ca.crt'}",
             f"--token-auth-file={p / 'tokens.csv'}",
             "--authorization-mode=Node,RBAC",

@@ -41,6 +41,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="tutorial: the tutorial's checks (default); scale: 3 -> 5 -> 3, a rolling restart and kill -9 "
         "mid-scale under a counting writer (--target local; about 4 min)",
     )
+    parser.add_argument(
+        "--node",
+        choices=("kwok", "real"),
+        default="kwok",
+        help="--target cluster: run the members on the kwok nodes (default; the ZooKeeper steps are not run) or on "
+        "the real node of `nox -s cluster -- up --node real` (every step runs)",
+    )
     parser.add_argument("--context", help="kubectl context (openshift, current; default: the current one)")
     parser.add_argument("--keep", action="store_true", help="keep the volumes (PVCs) after the run")
     parser.add_argument("--report", type=Path,
@@ -90,7 +97,7 @@ def kube_report(args: argparse.Namespace, env: str) -> Report:
     from tools.smoke.kube_checks import KubeScenario
 
     deploy_source(REPO_ROOT, args.via, env)  # a missing overlay or values file fails before any cluster work
-    cluster = clusters.prepare(args.target, env, args.context, args.keep, print)
+    cluster = clusters.prepare(args.target, env, args.context, args.keep, print, node=args.node)
     try:
         namespace = new_namespace()
         kubectl = Kubectl(cluster.kubectl_program, cluster.context, namespace, cluster.kubeconfig)
@@ -101,7 +108,7 @@ def kube_report(args: argparse.Namespace, env: str) -> Report:
 
             helm = Helm(helm_tool.helm(), cluster.context, namespace, cluster.kubeconfig)
         target = KubeTarget(cluster.env, args.via, kubectl, helm, rollout_timeout=args.rollout_timeout)
-        scenario = KubeScenario(target)
+        scenario = KubeScenario(target, nodes=cluster.nodes, not_run=cluster.not_run)
         report = run_scenario(target, args.keep, scenario)
         report.timings.update(cluster.timings)
         return report

@@ -40,6 +40,8 @@ class Cluster:
     context: str | None
     kubeconfig: str | None = None
     timings: dict[str, float] = field(default_factory=dict)  # how long preparing it took, for the report
+    nodes: str | None = None  # the local cluster: the members run on its "kwok" or its "real" node(s) only
+    not_run: str = ""  # why the ZooKeeper steps cannot run there (a real node was asked for and is missing)
     cleanup_actions: list[Callable[[], None]] = field(default_factory=list)
 
     def cleanup(self) -> None:
@@ -51,7 +53,9 @@ def tool(name: str) -> str:
     return which(name, _HINTS[name])
 
 
-def prepare(target: str, env: str, context: str | None, keep: bool, progress: Callable[[str], None]) -> Cluster:
+def prepare(
+    target: str, env: str, context: str | None, keep: bool, progress: Callable[[str], None], node: str = "kwok"
+) -> Cluster:
     """Check the tools, create/find the cluster, load the image; raises UserError (one line) when it cannot."""
     if target == "openshift":
         return Cluster("openshift", tool("oc"), context)
@@ -62,7 +66,17 @@ def prepare(target: str, env: str, context: str | None, keep: bool, progress: Ca
         local = LocalCluster(progress=progress)
         if not local.healthy():
             raise UserError(f"no local cluster is running in {local.root}; start one with `nox -s cluster -- up`")
-        return Cluster(env, kubectl, None, str(local.kubeconfig), {"cluster_up": local.info().timings["up"]})
+        info = local.info()
+        cluster = Cluster(env, kubectl, None, str(local.kubeconfig), {"cluster_up": info.timings["up"]}, nodes=node)
+        if node == "real" and not info.real_node:
+            if not info.real_node_skipped:
+                raise UserError("the local cluster has no real node; start one with `nox -s cluster -- up --node real`")
+            cluster.nodes = "kwok"  # the scenario runs on the kwok nodes; its ZooKeeper steps say why they cannot
+            cluster.not_run = f"no real node here: {info.real_node_skipped.replace(chr(10), '; ')}"
+            progress(f"smoke: real node SKIPPED ({cluster.not_run}); the members run on kwok nodes")
+        elif node == "real":
+            cluster.timings.update({k: v for k, v in info.timings.items() if k.startswith(("real_node", "images"))})
+        return cluster
     if target == "current":
         return Cluster(env, kubectl, context)
     if target == "minikube":

@@ -49,12 +49,23 @@ NAMESPACE_DEFAULTS = {"configmap/kube-root-ca.crt", "serviceaccount/default"}
 class KubeScenario(Scenario):
     """The Kubernetes checks, then (where members run) the ZooKeeper scenario, then the day-2 commands."""
 
-    def __init__(self, target: KubeTarget, *, timeouts: Timeouts | None = None, progress=print):
+    def __init__(
+        self,
+        target: KubeTarget,
+        *,
+        timeouts: Timeouts | None = None,
+        progress=print,
+        nodes: str | None = None,
+        not_run: str = "",
+    ):
         super().__init__(target, timeouts or Timeouts(), progress)
         self.kube = target
         self.cordoned: list[str] = []
         self.own_secret: str | None = None  # the admin Secret the scenario created as the README tells users
         self.containers_run: bool | None = None
+        # The local cluster: keep the members on its "kwok" or its "real" nodes (the others cordoned for the run).
+        self.nodes = nodes
+        self.not_run = not_run or "members run no containers here (kwok nodes); --target local runs this step"
         self.report.profile = f"{'overlay' if target.via == 'kustomize' else 'chart'}-{target.env}"
 
     def steps(self):
@@ -92,7 +103,7 @@ class KubeScenario(Scenario):
 
         def step():
             if not self.members_run_containers():
-                raise NotRun("members run no containers here (kwok nodes); --target local runs this step")
+                raise NotRun(self.not_run)
             return action()
 
         return step
@@ -224,7 +235,7 @@ class KubeScenario(Scenario):
 
     def quorum(self) -> str:
         if not self.members_run_containers():
-            raise NotRun("members run no containers here (kwok nodes); --target local runs this step")
+            raise NotRun(self.not_run)
         states = self.wait_for_quorum(self.everyone, "start")
         return "quorum: " + ", ".join(f"{s.member}={s.mode}" for s in states)
 
@@ -564,6 +575,8 @@ class KubeScenario(Scenario):
 
     def members_run_containers(self) -> bool:
         """False when every node the members are on is a kwok node (no kubelet, no containers)."""
+        if self.containers_run is None and self.nodes:
+            self.containers_run = self.nodes == "real"
         if self.containers_run is None:
             nodes = self.get_json("nodes", namespaced=False)
             self.containers_run = not nodes or not all(
@@ -577,7 +590,13 @@ class KubeScenario(Scenario):
         return not self.members_run_containers()
 
     def arrange(self) -> None:
-        """On kwok nodes only: one schedulable node for the laptop profiles (the rest cordoned)."""
+        """On the local cluster, the nodes of the other kind cordoned; on kwok nodes only, one schedulable node for
+        the laptop profiles (the rest cordoned)."""
+        if self.nodes:
+            kwok = self.nodes == "kwok"
+            nodes = self.get_json("nodes", namespaced=False)
+            self.cordon(sorted(n["metadata"]["name"] for n in nodes
+                               if (KWOK_NODE_ANNOTATION in n["metadata"].get("annotations", {})) != kwok))
         if not self.arrange_nodes or self.kube.env not in LAPTOP_ENVIRONMENTS:
             return
         self.cordon(self.node_names()[1:])

@@ -24,13 +24,14 @@ from tools.toolcache import build_once, cache_dir
 PAUSE_SOURCE = Path(__file__).with_name("pause.c")
 BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static
 HELPER_APPLETS = ("sh", "mkdir", "rm", "chmod")  # what local-path-provisioner's setup and teardown scripts run
-RECIPE = "1"  # bump when an image's recipe changes: the cached archives are named after it
+RECIPE = "2"  # bump when an image's recipe changes: the cached archives are named after it
 
 
-def _scratch_image(engine, context: Path, tag: str, files: dict[str, str], archive: Path) -> None:
+def _scratch_image(engine, context: Path, tag: str, files: dict[str, str], archive: Path, entrypoint: str) -> None:
     """A FROM-scratch image of the files in context (name in context -> path in the image), saved to archive."""
     lines = ["FROM scratch", "ENV PATH=/bin"]
     lines += [f"COPY {name} {target}" for name, target in files.items()]
+    lines.append(f'ENTRYPOINT ["{entrypoint}"]')  # containerd refuses a sandbox image without one
     (context / "Containerfile").write_text("\n".join(lines) + "\n")
     engine.build(context, tag, dockerfile=context / "Containerfile", timeout=300)
     engine.save(tag, archive)
@@ -62,7 +63,7 @@ def pause_archive(engine) -> Path:
         context = tmp / "context"
         context.mkdir()
         run([gcc, "-static", "-O2", "-s", "-o", context / "pause", PAUSE_SOURCE], timeout=120)
-        _scratch_image(engine, context, config.PAUSE_IMAGE, {"pause": "/pause"}, tmp / "image.tar")
+        _scratch_image(engine, context, config.PAUSE_IMAGE, {"pause": "/pause"}, tmp / "image.tar", "/pause")
         shutil.rmtree(context)
 
     build_once(target, f"the pod sandbox image {config.PAUSE_IMAGE}", build, expect="a few seconds")
@@ -80,7 +81,7 @@ def helper_archive(engine) -> Path:
         for applet in HELPER_APPLETS:  # busybox runs the applet its file is named after
             shutil.copy(BUSYBOX, context / applet)
         files = {applet: f"/bin/{applet}" for applet in HELPER_APPLETS}
-        _scratch_image(engine, context, config.HELPER_IMAGE, files, tmp / "image.tar")
+        _scratch_image(engine, context, config.HELPER_IMAGE, files, tmp / "image.tar", "/bin/sh")
         shutil.rmtree(context)
 
     build_once(target, f"the volume helper image {config.HELPER_IMAGE}", build, expect="a few seconds")
