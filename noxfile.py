@@ -92,8 +92,9 @@ def smoke(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def cluster(session: nox.Session) -> None:
-    """A local Kubernetes control plane with kwok nodes on 127.0.0.1 (-- up [--nodes N --zones Z] | down | status)."""
+    """A local Kubernetes control plane with kwok nodes on 127.0.0.1, and a real node with --node real
+    (-- up [--nodes N --zones Z --node kwok|real] | down | status)."""
     if not session.posargs:
-        session.error("Usage: nox -s cluster -- up [--nodes N] [--zones Z] | down | status")
+        session.error("Usage: nox -s cluster -- up [--nodes N] [--zones Z] [--node kwok|real] | down | status")
     _install(session)
     session.run("python", "-m", "tools.cluster", *session.posargs)

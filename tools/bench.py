@@ -1,5 +1,5 @@
 """`nox -s bench`: wall times and sizes, printed as a table. Sections: typed (`nox -s validate` as a user types it,
-against the bare tools), validate, policy, image, smoke, cluster."""
+against the bare tools), validate, policy, image, smoke, cluster, real-node."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ SECTIONS = {
     "image": "tools.image_bench:run",
     "smoke": "tools.smoke_bench:run",
     "cluster": "tools.cluster_bench:run",
+    "real-node": "tools.cluster_bench:real_node_run",
 }
 
 

@@ -32,7 +32,8 @@ from tools import REPO_ROOT
 from tools.profiles import LAPTOP_ENVIRONMENTS
 from tools.run import run
 from tools.smoke.kube import KUBECTL_TIMEOUT, SELECTOR, KubeTarget
-from tools.smoke.scenario import NotRun, Scenario, StepFailed, Timeouts
+from tools.smoke import zk
+from tools.smoke.scenario import FIRST_VALUE, SECOND_VALUE, NotRun, Scenario, StepFailed, Timeouts, describe
 
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -63,13 +64,21 @@ class KubeScenario(Scenario):
         self.cordoned: list[str] = []
         self.own_secret: str | None = None  # the admin Secret the scenario created as the README tells users
         self.containers_run: bool | None = None
+        self.update_configmaps: set[str] = set()  # made by the rolling update's changed setting, not by the overlay
         # The local cluster: keep the members on its "kwok" or its "real" nodes (the others cordoned for the run).
         self.nodes = nodes
         self.not_run = not_run or "members run no containers here (kwok nodes); --target local runs this step"
         self.report.profile = f"{'overlay' if target.via == 'kustomize' else 'chart'}-{target.env}"
 
     def steps(self):
-        zookeeper = [(name, action) for name, action in super().steps() if name != "deploy"]
+        zookeeper = []
+        for name, action in super().steps():
+            zookeeper += [] if name == "deploy" else [(name, action)]
+            # what only a cluster does to a member, where members run: a pod deleted, probes without a quorum
+            zookeeper += {
+                "read-every-member": [("delete-pod-keeps-data", self.delete_pod_keeps_data)],
+                "write-refused-without-quorum": [("quorum-lost-probes", self.quorum_lost_probes)],
+            }.get(name, [])
         kube_before = [
             ("namespace-restricted", self.restricted_namespace),
             ("admin-secret", self.admin_secret),
@@ -87,6 +96,7 @@ class KubeScenario(Scenario):
             ("rolling-update", self.rolling_update),
             ("reapply-or-rollback", self.reapply_or_rollback),
             ("delete-keeps-pvcs", self.delete_keeps_pvcs),
+            ("reapply-keeps-data", self.zookeeper_step("reapply-keeps-data", self.reapply_keeps_data)),
         ]
         if self.kube.via == "helm":
             kube_after.append(("upgrade-from-previous-chart", self.upgrade_from_previous_chart))
@@ -267,12 +277,18 @@ class KubeScenario(Scenario):
     def rolling_update(self) -> str:
         start = time.monotonic()
         change = "a changed setting" if self.members_run_containers() else "a new image tag"
-        with UnavailabilityWatch(self.kube.kubectl, self.kube.members) as watch:
+        writer = Writer(self) if self.members_run_containers() else None
+        configmaps_before = self.configmap_names()
+        with UnavailabilityWatch(self.kube.kubectl, self.kube.members) as watch, writer or contextlib.nullcontext():
             result = run(self.update_command(), input=self.update_input(), check=False, timeout=300)
             if result.code != 0:
                 raise StepFailed(f"the update ({change}) failed: {result.stderr.strip()}")
             self.rollout_status()
         self.report.timings["rolling_update"] = time.monotonic() - start
+        # kustomize names the changed setting's ConfigMap by its hash: the update made it, not the overlay, so the
+        # overlay's delete leaves it (as `kubectl apply` without --prune does for any user)
+        self.update_configmaps = self.configmap_names() - configmaps_before
+        written = f"; {writer.verify()}" if writer else ""
         if watch.max_unavailable > 1:
             raise StepFailed(
                 f"{watch.max_unavailable} members unavailable at once during the rolling update ({watch.worst})"
@@ -281,7 +297,7 @@ class KubeScenario(Scenario):
             raise StepFailed(f"only {watch.restarted} of {self.kube.members} members were replaced")
         return (
             f"{change}: {watch.restarted} members replaced one at a time (at most {watch.max_unavailable} "
-            f"unavailable) in {self.report.timings['rolling_update']:.1f} s"
+            f"unavailable) in {self.report.timings['rolling_update']:.1f} s{written}"
         )
 
     def scale_out_and_back(self) -> str:
@@ -385,6 +401,7 @@ class KubeScenario(Scenario):
         deadline = time.monotonic() + KUBECTL_TIMEOUT
         while True:
             left = self.namespace_objects() - NAMESPACE_DEFAULTS - {f"secret/{self.own_secret}"}
+            left -= {f"configmap/{n}" for n in self.update_configmaps}
             others = {name for name in left if not name.startswith("persistentvolumeclaim/")}
             pvcs = {name.split("/", 1)[1] for name in left - others}
             if not others:
@@ -395,6 +412,87 @@ class KubeScenario(Scenario):
         if pvcs != pvcs_before:
             raise StepFailed(f"{words}: PVCs before {sorted(pvcs_before)}, after {sorted(pvcs)}")
         return f"{words} removed everything but the {len(pvcs)} PVCs"
+
+    # -- ZooKeeper on a cluster, where members run ----------------------------------------------------------------
+
+    def delete_pod_keeps_data(self) -> str:
+        """Delete the last member's pod: the StatefulSet brings it back on its PVC, with its transaction logs."""
+        member = self.everyone[-1]
+        pod = self.kube.pod(member)
+        files_before = self.data_files(member)
+        if not files_before:
+            raise StepFailed(f"{pod} has no transaction log or snapshot in its data directory to compare")
+        start = time.monotonic()
+        self.check([*self.kube.kubectl.namespaced_argv(), "delete", "pod", pod, "--wait=true"], f"delete {pod}")
+        self.rollout_status()
+        states = self.wait_for_quorum(self.everyone, "after_pod_delete")
+        self.report.timings["pod_back_ready"] = time.monotonic() - start
+        lost = files_before - self.data_files(member)
+        if lost:
+            raise StepFailed(f"{pod} came back without {sorted(lost)}: not on the volume it had")
+        return (
+            f"{pod} deleted, back Ready with quorum {self.report.timings['pod_back_ready']:.1f} s later "
+            f"({describe(states)}); its {len(files_before)} data files still there; "
+            + self.read_everywhere([member], FIRST_VALUE)
+        )
+
+    def data_files(self, member: int) -> set[str]:
+        script = 'ls "${ZOO_DATA_DIR:-/var/lib/zookeeper/data}/version-2"'
+        result = self.target.exec(member, ["bash", "-c", script], self.timeouts.command)
+        return set(result.stdout.split()) if result.code == 0 else set()
+
+    def quorum_lost_probes(self) -> str:
+        """Member 0 alone: its readiness probe fails (the client Service drops it), its liveness probe does not
+        (no restart loop) for longer than the liveness probe's whole failure window."""
+        pod = self.kube.pod(0)
+        spec = self.pod_json(pod)["spec"]["containers"][0]
+        liveness = spec.get("livenessProbe") or {}
+        window = liveness.get("periodSeconds", 10) * liveness.get("failureThreshold", 3) + 10
+        restarts_before = self.restart_count(pod)
+        start = time.monotonic()
+        while self.pod_ready(pod):
+            if time.monotonic() - start > 60:
+                raise StepFailed(f"{pod} still Ready 60 s after losing the quorum: the readiness probe passes alone")
+            time.sleep(1)
+        not_ready_after = time.monotonic() - start
+        while time.monotonic() - start < not_ready_after + window:
+            if self.restart_count(pod) != restarts_before:
+                raise StepFailed(f"{pod} restarted while without a quorum: the liveness probe failed on it")
+            time.sleep(2)
+        return (
+            f"{pod} not Ready {not_ready_after:.1f} s after losing the quorum; no restart in the next {window} s "
+            f"(the liveness probe's {liveness.get('failureThreshold', 3)} x {liveness.get('periodSeconds', 10)} s "
+            f"window; restartCount {restarts_before})"
+        )
+
+    def configmap_names(self) -> set[str]:
+        return {c["metadata"]["name"] for c in self.get_json("configmaps")}
+
+    def pod_json(self, pod: str) -> dict:
+        return json.loads(self.check([*self.kube.kubectl.namespaced_argv(), "get", "pod", pod, "-o", "json"],
+                                     f"get {pod}").stdout)
+
+    def pod_ready(self, pod: str) -> bool:
+        conditions = self.pod_json(pod)["status"].get("conditions", [])
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+    def restart_count(self, pod: str) -> int:
+        return sum(s.get("restartCount", 0) for s in self.pod_json(pod)["status"].get("containerStatuses", []))
+
+    def reapply_keeps_data(self) -> str:
+        """After the delete of the previous step, the same apply (or helm install) again: the members come back on
+        the PVCs it kept, with the last value written."""
+        start = time.monotonic()
+        result = run(self.kube.apply_command(), check=False, timeout=300)
+        if result.code != 0:
+            raise StepFailed(f"{self.apply_words()} again failed: {result.stderr.strip()}")
+        self.rollout_status()
+        states = self.wait_for_quorum(self.everyone, "after_reapply")
+        self.report.timings["reapply_to_quorum"] = time.monotonic() - start
+        return (
+            f"{self.apply_words()} again: quorum {self.report.timings['reapply_to_quorum']:.1f} s later "
+            f"({describe(states)}); " + self.read_everywhere(self.everyone, SECOND_VALUE)
+        )
 
     def upgrade_from_previous_chart(self) -> str:
         """In a fresh namespace: install the chart as it was before its latest change, then upgrade to this one."""
@@ -849,6 +947,62 @@ class KubeScenario(Scenario):
         if result.code != 0:
             raise StepFailed(f"could not {what}: {result.stderr.strip()}")
         return result
+
+
+class Writer:
+    """Creates /kz-writer/w-N one at a time, through each member in turn, while the members are replaced; keeps the
+    writes ZooKeeper acknowledged (zkCli.sh exit 0). verify() then finds every one of them on member 0."""
+
+    PARENT = "/kz-writer"
+
+    def __init__(self, scenario: KubeScenario):
+        self.scenario = scenario
+        self.acknowledged: list[str] = []
+        self.refused = 0
+        self.stopping = threading.Event()
+
+    def create(self, member: int, path: str) -> bool:
+        argv = zk.zkcli_argv("create", path, "x", timeout_seconds=20)
+        return self.scenario.target.exec(member, argv, 30).code == 0
+
+    def __enter__(self) -> Writer:
+        if not self.create(0, self.PARENT):
+            raise StepFailed(f"could not create {self.PARENT} through member 0 before the update")
+        self.thread = threading.Thread(target=self.write, daemon=True)
+        self.thread.start()
+        return self
+
+    def write(self) -> None:
+        count = 0
+        while not self.stopping.is_set():
+            path = f"{self.PARENT}/w-{count:05d}"
+            if self.create(count % self.scenario.kube.members, path):
+                self.acknowledged.append(path)
+            else:
+                self.refused += 1
+            count += 1
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+    def verify(self) -> str:
+        if len(self.acknowledged) < self.scenario.kube.members:
+            raise StepFailed(f"only {len(self.acknowledged)} writes acknowledged during the update: too few to tell")
+        self.scenario.wait_for_quorum(self.scenario.everyone, "after_rolling_update")
+        result = self.scenario.target.exec(0, zk.zkcli_argv("ls", self.PARENT, timeout_seconds=30), 40)
+        listing = next((line for line in zk.zkcli_value(result.stdout) if line.startswith("[")), "")
+        present = {f"{self.PARENT}/{name.strip()}" for name in listing.strip("[]").split(",") if name.strip()}
+        lost = [path for path in self.acknowledged if path not in present]
+        if result.code != 0 or lost:
+            raise StepFailed(
+                f"{len(lost)} of {len(self.acknowledged)} acknowledged writes lost in the rolling update "
+                f"({', '.join(lost[:5]) or zk.client_error(result.stdout, result.stderr)})"
+            )
+        return (
+            f"a writer during it: {len(self.acknowledged)} writes acknowledged, 0 lost "
+            f"({self.refused} refused while members were replaced)"
+        )
 
 
 class UnavailabilityWatch:

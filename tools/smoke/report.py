@@ -24,6 +24,9 @@ _TIMING_LABELS = {
     "scale_5_to_3": "scale 5 -> 3 (three voters agree)",
     "rolling_update_again": "second rolling restart",
     "kill_mid_scale": "scale 3 -> 5 with the leader killed -9",
+    "pod_back_ready": "a deleted member back Ready with quorum",
+    "reapply_to_quorum": "apply after the delete to quorum",
+    "real_node_ready": "real node Ready after its start",
     "scenario_wall": "scenario wall time",
 }
 _MEASUREMENT_LABELS = {
