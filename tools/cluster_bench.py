@@ -104,7 +104,7 @@ def cgroup_memory_mib() -> float:
 
 def real_node_run() -> list[tuple[str, str]]:
     """The real node: its start, `kubectl apply -k overlays/kind` to three Ready members on it, its RAM."""
-    from tools.cluster.node import config, real
+    from tools.cluster.node import real
 
     rows = [("real node: load average at start (1, 5, 15 min)", " ".join(f"{x:.1f}" for x in os.getloadavg()))]
     with tempfile.TemporaryDirectory(prefix="kz-bench-node-", dir="/tmp") as tmp:  # a short containerd socket path
@@ -115,7 +115,8 @@ def real_node_run() -> list[tuple[str, str]]:
                 raise UserError(f"real-node benchmark: no real node here: {info.real_node_skipped}")
             rows += [
                 ("real node: images loaded into its containerd", f"{info.timings['images_loaded']:.1f} s"),
-                ("real node: Ready after its start (containerd to Node Ready)", f"{info.timings['real_node_ready']:.1f} s"),
+                ("real node: Ready after its start (containerd to Node Ready)",
+                 f"{info.timings['real_node_ready']:.1f} s"),
                 ("real node: whole cluster up (`up --node real` as typed)", f"{info.timings['up']:.1f} s"),
             ]
             node_pids = {name: pid for name, pid in cluster.running().items() if pid and name in real.PROCESSES}
@@ -130,7 +131,8 @@ def real_node_run() -> list[tuple[str, str]]:
                                           if name in ("namespace-restricted", "apply-and-rollout", "quorum")]
                 report = scenario.run()
                 if not report.ok:
-                    raise UserError(f"real-node benchmark: {report.failed_step.name} failed: {report.failed_step.detail}")
+                    failed = report.failed_step
+                    raise UserError(f"real-node benchmark: {failed.name} failed: {failed.detail}")
                 rows.append(("real node: overlay-kind apply -> 3 members Ready",
                              f"{report.timings['apply_to_rollout']:.1f} s"))
                 busy = rss_mib(node_pids)

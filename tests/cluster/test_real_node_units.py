@@ -140,3 +140,40 @@ def test_a_changed_sysctl_is_a_leftover_until_restore_puts_it_back(tmp_path):
         assert path.read_text().strip() == original
     finally:
         path.write_text(original)
+
+
+def skipped_cluster(monkeypatch, skipped: str):
+    from tools.cluster import control_plane
+
+    info = control_plane.ClusterInfo("v1.32.11", ["kz-node-1"], {"kz-node-1": "zone-a"}, {}, 0.0, {"up": 1.0},
+                                     real_node="", real_node_skipped=skipped)
+    monkeypatch.setattr(control_plane.LocalCluster, "healthy", lambda self: True)
+    monkeypatch.setattr(control_plane.LocalCluster, "info", lambda self: info)
+
+
+def test_smoke_asking_for_a_skipped_real_node_runs_on_kwok_and_says_why_its_zookeeper_steps_cannot(monkeypatch):
+    from tools import kustomize
+    from tools.smoke import clusters
+    from tools.smoke.kube import Kubectl, KubeTarget
+    from tools.smoke.kube_checks import KubeScenario
+    from tools.smoke.scenario import NotRun
+
+    skipped_cluster(monkeypatch, "containerd not found: apt-get install containerd")
+    said = []
+    cluster = clusters.prepare("cluster", "kind", None, False, said.append, node="real")
+    assert cluster.nodes == "kwok"
+    assert cluster.not_run == "no real node here: containerd not found: apt-get install containerd"
+    assert said and "real node SKIPPED" in said[0]
+    target = KubeTarget("kind", "kustomize", Kubectl(kustomize.kubectl(), None, "ns"), progress=lambda line: None)
+    scenario = KubeScenario(target, progress=lambda line: None, nodes=cluster.nodes, not_run=cluster.not_run)
+    with pytest.raises(NotRun, match="no real node here: containerd not found"):
+        scenario.zookeeper_step("ruok", lambda: "ran")()
+
+
+def test_smoke_asking_for_a_real_node_the_cluster_never_had_is_one_line_with_the_command(monkeypatch):
+    from tools.errors import UserError
+    from tools.smoke import clusters
+
+    skipped_cluster(monkeypatch, "")
+    with pytest.raises(UserError, match=r"no real node; start one with `nox -s cluster -- up --node real`"):
+        clusters.prepare("cluster", "kind", None, False, lambda line: None, node="real")

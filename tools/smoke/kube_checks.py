@@ -31,8 +31,8 @@ import yaml
 from tools import REPO_ROOT
 from tools.profiles import LAPTOP_ENVIRONMENTS
 from tools.run import run
-from tools.smoke.kube import KUBECTL_TIMEOUT, SELECTOR, KubeTarget
 from tools.smoke import zk
+from tools.smoke.kube import KUBECTL_TIMEOUT, SELECTOR, KubeTarget
 from tools.smoke.scenario import FIRST_VALUE, SECOND_VALUE, NotRun, Scenario, StepFailed, Timeouts, describe
 
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"

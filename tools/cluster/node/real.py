@@ -8,6 +8,7 @@ checks that nothing is left.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -197,8 +198,9 @@ class RealNode:
         return stopped
 
     def _crictl(self, args: list[str]):
-        return run([str(build.node_binaries().crictl), "--runtime-endpoint", f"unix://{self.layout.socket}", "--timeout", "30s", *args],
-                   check=False, timeout=120)
+        endpoint = f"unix://{self.layout.socket}"
+        crictl = str(build.node_binaries().crictl)
+        return run([crictl, "--runtime-endpoint", endpoint, "--timeout", "30s", *args], check=False, timeout=120)
 
     def _remove_pods(self) -> None:
         """Every sandbox the node still has, stopped and removed through CRI (its network torn down by CNI)."""
@@ -233,8 +235,6 @@ def _pids() -> list[int]:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
