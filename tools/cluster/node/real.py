@@ -186,8 +186,8 @@ class RealNode:
         for mount in host.mounts_under(self.layout.root):
             run(["umount", "--lazy", str(mount)], check=False, timeout=60)
         if before is not None:
-            for line in host.restore(before, config.BRIDGE):
-                self.progress(f"cluster: {line}")
+            done = host.restore(before, config.BRIDGE)
+            self.progress(f"cluster: real node: put back: {'; '.join(done) or 'nothing had changed'}")
             left = host.leftovers(before, config.BRIDGE, self.layout.root)
             if left:
                 raise UserError(
