@@ -218,3 +218,16 @@ def test_every_acknowledged_write_present_passes_and_too_few_writes_cannot_pass(
                                                           ["w-00000", "w-00001", "w-00002"]).verify()
     with pytest.raises(StepFailed, match="too few to tell"):
         writer_with("[w-00000]\n", ["w-00000"]).verify()
+
+
+def test_the_kind_profile_on_kwok_nodes_beside_a_real_node_is_refused_with_the_way_out(monkeypatch):
+    from tools.cluster import control_plane
+    from tools.errors import UserError
+    from tools.smoke import clusters
+
+    skipped_cluster(monkeypatch, "")
+    control_plane.LocalCluster.info(None).real_node = config.NODE_NAME
+    with pytest.raises(UserError, match="run it with --node real"):
+        clusters.prepare("cluster", "kind", None, False, lambda line: None, node="kwok")
+    kwok = clusters.prepare("cluster", "production", None, False, lambda line: None, node="kwok")
+    assert kwok.nodes == "kwok" and kwok.not_run == ""

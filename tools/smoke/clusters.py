@@ -74,6 +74,11 @@ def prepare(
             cluster.nodes = "kwok"  # the scenario runs on the kwok nodes; its ZooKeeper steps say why they cannot
             cluster.not_run = f"no real node here: {info.real_node_skipped.replace(chr(10), '; ')}"
             progress(f"smoke: real node SKIPPED ({cluster.not_run}); the members run on kwok nodes")
+        elif node == "kwok" and info.real_node and env == "kind":
+            raise UserError(
+                "the kind profile's `standard` volumes are made on the real node of this cluster (local-path), not "
+                "on kwok nodes: run it with --node real, or on a cluster started without --node real"
+            )
         elif node == "real":
             cluster.timings.update({k: v for k, v in info.timings.items() if k.startswith(("real_node", "images"))})
         return cluster
