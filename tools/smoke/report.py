@@ -26,7 +26,7 @@ _TIMING_LABELS = {
     "kill_mid_scale": "scale 3 -> 5 with the leader killed -9",
     "pod_back_ready": "a deleted member back Ready with quorum",
     "reapply_to_quorum": "apply after the delete to quorum",
-    "real_node_ready": "real node Ready after its start",
+    "real_node_ready": "real node Ready after its start (images imported)",
     "scenario_wall": "scenario wall time",
 }
 _MEASUREMENT_LABELS = {
