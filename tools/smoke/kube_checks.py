@@ -966,6 +966,8 @@ class Writer:
         return self.scenario.target.exec(member, argv, 30).code == 0
 
     def __enter__(self) -> Writer:
+        # every member serving first: the member the previous step evicted may still be on its way back
+        self.scenario.wait_for_quorum(self.scenario.everyone, "before_rolling_update")
         if not self.create(0, self.PARENT):
             raise StepFailed(f"could not create {self.PARENT} through member 0 before the update")
         self.thread = threading.Thread(target=self.write, daemon=True)

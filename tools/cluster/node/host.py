@@ -143,12 +143,15 @@ def cgroup_access() -> str:
 def restore(before: Snapshot, bridge: str) -> list[str]:
     """Undo what is new since `before`; returns one line per thing done."""
     done = []
+    removed = 0
     for path in kubepods_cgroups():
         if str(path) in before.cgroups:
             continue
         with contextlib.suppress(OSError):
             path.rmdir()
-            done.append(f"removed cgroup {path}")
+            removed += 1
+    if removed:
+        done.append(f"removed {removed} {KUBEPODS} cgroup(s)")
     if bridge in links() and bridge not in before.links:
         run(["ip", "link", "delete", bridge], check=False, timeout=30)
         done.append(f"deleted bridge {bridge}")
