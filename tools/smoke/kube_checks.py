@@ -253,6 +253,7 @@ class KubeScenario(Scenario):
         """Evict one member (allowed), then another at once (the PDB must refuse: HTTP 429), then recover."""
         start = time.monotonic()
         first, second = self.kube.pod(self.kube.members - 1), self.kube.pod(0)
+        evicted_uid = self.pod_json(first)["metadata"]["uid"]
         drained = self.drain_node_of(first)
         if not drained:
             result = self.evict(first)
@@ -265,6 +266,7 @@ class KubeScenario(Scenario):
         if "TooManyRequests" not in refused.stderr and "disruption budget" not in refused.stderr:
             raise StepFailed(f"evicting {second} failed, but not by the PDB: {refused.stderr.strip()}")
         self.uncordon_drained()
+        self.wait_replaced(first, evicted_uid)  # the StatefulSet's status can still count the evicted pod as Ready
         self.rollout_status()
         self.report.timings["drain"] = time.monotonic() - start
         how = f"kubectl drain {drained} evicted {first}" if drained else f"evicted {first}"
@@ -464,6 +466,23 @@ class KubeScenario(Scenario):
             f"(the liveness probe's {liveness.get('failureThreshold', 3)} x {liveness.get('periodSeconds', 10)} s "
             f"window; restartCount {restarts_before})"
         )
+
+    def wait_replaced(self, pod: str, old_uid: str) -> None:
+        """Until the StatefulSet's new pod of that name (another uid) is Ready; bounded by the rollout timeout."""
+        deadline = time.monotonic() + self.kube.rollout_timeout
+        argv = [*self.kube.kubectl.namespaced_argv(), "get", "pod", pod, "-o", "json"]
+        while True:
+            result = run(argv, check=False, timeout=KUBECTL_TIMEOUT)
+            if result.code == 0:
+                current = json.loads(result.stdout)
+                conditions = current["status"].get("conditions", [])
+                if current["metadata"]["uid"] != old_uid and any(
+                    c["type"] == "Ready" and c["status"] == "True" for c in conditions
+                ):
+                    return
+            if time.monotonic() > deadline:
+                raise StepFailed(f"{pod} not back Ready within {self.kube.rollout_timeout} s after its eviction")
+            time.sleep(0.5)
 
     def configmap_names(self) -> set[str]:
         return {c["metadata"]["name"] for c in self.get_json("configmaps")}
