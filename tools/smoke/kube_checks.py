@@ -9,8 +9,9 @@ chart); the delete.
 
 Where the members run no containers (kwok nodes), the ZooKeeper steps are reported as `not run`, never as passed;
 `--target local` covers them. On kwok nodes (which run nothing) the scenario cordons nodes to give a profile the
-layout it is meant for (one node for the laptop profiles) and to keep an evicted member down, and applies the
-scaling admission policy (admission/) as a platform's admin would; on a cluster with real nodes it touches neither.
+layout it is meant for (one node for the laptop profiles) and to keep an evicted member down. On the run's own
+cluster (`nox -s cluster`, kwok or real nodes) it applies the scaling admission policy (admission/) as a platform's
+admin would; on kind, minikube or the current cluster it touches neither.
 """
 
 from __future__ import annotations
@@ -348,8 +349,9 @@ class KubeScenario(Scenario):
         of more members than the larger ensemble can lose (3 -> 7, 3 -> 1). Helm refuses them (the schema; the
         chart's lookup of the live count); for Kustomize the API server does where the scaling admission policy
         (admission/) is installed."""
-        if self.kube.via != "helm" and not self.scaling_policy_installed() and self.arrange_nodes:
-            # kwok nodes: the scenario's own local cluster, set up as a platform whose admin applied admission/
+        if self.kube.via != "helm" and not self.scaling_policy_installed() and (self.nodes or self.arrange_nodes):
+            # `nox -s cluster` (kwok or real nodes): the run's own cluster, set up as a platform whose admin applied
+            # admission/
             self.check([*self.kube.kubectl.global_argv(), "apply", "-k", str(self.kube.root / "admission")],
                        "apply the scaling admission policy (admission/)")
         if self.kube.via != "helm" and not self.scaling_policy_installed():
