@@ -33,7 +33,7 @@ def static_image(engine, zk_image, tmp_path_factory) -> str:
         pytest.skip(f"commit {STATIC_IMAGE_COMMIT[:7]} (the static-config image) is not in this clone")
     root = tmp_path_factory.mktemp("static-image")
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(root, filter="data")
+        tar.extractall(root, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))  # 3.11.4+ has it
     shutil.copytree(CONTEXT_DIR / "jars", root / "image" / "jars")
     engine.build(root / "image", STATIC_TAG)
     return STATIC_TAG
