@@ -1140,12 +1140,9 @@ def refusal_line(stderr: str) -> str:
 
 
 def zk_voters(conf: str) -> set[str]:
-    """Server ids of the participants in a member's `conf` (server.N=host:2888:3888:participant;...)."""
-    found = set()
-    for match in re.finditer(r"^server\.(\d+)=([^\n]*)$", conf, re.MULTILINE):
-        if ":observer" not in match.group(2):
-            found.add(match.group(1))
-    return found
+    """Server ids of the voters in a member's `conf` (zk.parse_conf: participants, a joiner's weight 0 excluded)."""
+    membership = zk.parse_conf(conf)
+    return {str(voter) for voter in membership.voters} if membership else set()
 
 
 def previous_chart_commit() -> str | None:
