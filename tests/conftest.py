@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import image, progress
-from tools.engine import BASE_IMAGE, Engine
-from tools.errors import ToolMissing
+from tools import image
+from tools.base import progress
+from tools.base.errors import ToolMissing
+from tools.cli.engine import BASE_IMAGE, Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import yaml
 
 from tools import REPO_ROOT, image
-from tools.profiles import Profile
+from tools.base.profiles import Profile
 from tools.render import render
 
 POM = "{http://maven.apache.org/POM/4.0.0}"

@@ -14,11 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools import REPO_ROOT, kustomize, schemas, toolcache
-from tools.errors import UserError, cli
-from tools.kubeconform import schema_locations
-from tools.profiles import all_profiles
-from tools.run import run
+from tools import REPO_ROOT, schemas
+from tools.base import toolcache
+from tools.base.errors import UserError, cli
+from tools.base.profiles import all_profiles
+from tools.base.run import run
+from tools.cli.kubeconform import schema_locations
+from tools.cli.kubectl import kubectl as kubectl_binary
 
 SECTIONS = {
     "typed": "tools.bench:typed_bench",
@@ -64,7 +66,7 @@ def _typed(argv: list[str]) -> float:
 def _bare_tools(build: Path, kube_versions: list[str]) -> float:
     """What validate runs, as plain commands one after another: kubectl kustomize per overlay, helm template per
     chart profile, one kubeconform call per Kubernetes version over all the files (same binaries, same schemas)."""
-    kubectl, helm, kubeconform = kustomize.kubectl(), toolcache.ensure("helm"), toolcache.ensure("kubeconform")
+    kubectl, helm, kubeconform = kubectl_binary(), toolcache.ensure("helm"), toolcache.ensure("kubeconform")
     build.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     files = []

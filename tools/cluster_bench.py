@@ -11,11 +11,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from tools import kustomize
+from tools.base.errors import UserError
+from tools.base.profiles import all_profiles
+from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.cluster import build
 from tools.cluster.control_plane import LocalCluster
-from tools.errors import UserError
-from tools.profiles import all_profiles
 from tools.smoke.kube import Helm, Kubectl, KubeTarget, new_namespace
 from tools.smoke.kube_checks import KubeScenario
 
@@ -48,12 +48,12 @@ def run() -> list[tuple[str, str]]:
             rows += [(label, f"{info.timings[key]:.1f} s") for key, label in START_ROWS]
             idle = rss_mib({name: pid for name, pid in cluster.running().items() if pid})
             rows.append(("cluster: RAM idle (RSS of the 5 processes)", f"{sum(idle.values()):.0f} MiB"))
-            from tools import helm as helm_tool
+            from tools.cli import helm as helm_tool
 
             for profile in all_profiles():
                 via = "kustomize" if profile.source == "overlay" else "helm"
                 namespace = new_namespace()
-                kubectl = Kubectl(kustomize.kubectl(), None, namespace, str(cluster.kubeconfig))
+                kubectl = Kubectl(kubectl_binary(), None, namespace, str(cluster.kubeconfig))
                 helm = Helm(helm_tool.helm(), None, namespace, str(cluster.kubeconfig)) if via == "helm" else None
                 target = KubeTarget(profile.env, via, kubectl, helm, progress=lambda line: None)
                 try:
@@ -124,7 +124,7 @@ def real_node_run() -> list[tuple[str, str]]:
             idle = rss_mib(node_pids)
             rows.append(("real node: RAM idle (RSS of its 5 processes)", f"{sum(idle.values()):.0f} MiB"))
             namespace = new_namespace()
-            kubectl = Kubectl(kustomize.kubectl(), None, namespace, str(cluster.kubeconfig))
+            kubectl = Kubectl(kubectl_binary(), None, namespace, str(cluster.kubeconfig))
             target = KubeTarget("kind", "kustomize", kubectl, progress=lambda line: None)
             try:
                 scenario = KubeScenario(target, progress=lambda line: None, nodes="real")

@@ -1,7 +1,7 @@
 """Build the ZooKeeper image: `python -m tools.image [--no-cache] [--tag TAG]` (= `nox -s image`).
 
 Steps: fetch the jars pinned in image/pom.xml with Maven (strict checksums), check each against image/jars.sha256,
-stage image/ plus jars/ in build/image-context, make sure the base image exists (tools.engine), build, and print the
+stage image/ plus jars/ in build/image-context, make sure the base image exists (tools.cli.engine), build, and print the
 build time and image size. `--update-lock` rewrites image/jars.sha256 from what Maven fetched (after a pom change).
 
 `Ensemble` runs the built image as a StatefulSet would (hostnames <sts>-N, static addresses on a private network,
@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import progress
-from tools.engine import Engine, podman_store
-from tools.errors import UserError, cli
-from tools.run import CommandError, run, which
+from tools.base import progress
+from tools.base.errors import UserError, cli
+from tools.base.run import CommandError, run, which
+from tools.cli.engine import Engine, podman_store
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE_DIR = REPO / "image"
@@ -252,7 +252,7 @@ class Ensemble:
 
     def voting(self) -> bool:
         """Every member serves and reports every member as a voter (`conf`): the joins of the birth are done."""
-        from tools.smoke.zk import parse_conf
+        from tools.cli.zookeeper import parse_conf
 
         everyone = set(range(1, self.size + 1))
         return all((membership := parse_conf(self.four_letter(member, "conf"))) is not None

@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from tools import image
-from tools.engine import Engine
-from tools.errors import UserError, cli
+from tools.base.errors import UserError, cli
+from tools.cli.engine import Engine
 
 PROBE_RUNS = 1000
 WRITES = 2000

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError, cli
-from tools.run import run, which
+from tools.base.errors import UserError, cli
+from tools.base.run import run, which
 
 PYTHON_PATHS = ["tools", "tests", "noxfile.py"]
 YAML_PATHS = ["base", "components", "overlays", "chart", ".yamllint"]

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from tools.errors import UserError
+from tools.base.errors import UserError
 
 # Built-in kinds by API group ("" is the core group). Kinds in other groups (CRDs) are accepted as custom resources.
 BUILTIN_KINDS: dict[str, set[str]] = {

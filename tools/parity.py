@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.errors import UserError, cli
+from tools.base.errors import UserError, cli
+from tools.base.profiles import ENVIRONMENTS, Profile, select
 from tools.manifests import load_file, plain
-from tools.profiles import ENVIRONMENTS, Profile, select
 from tools.render import BUILD_DIR, render_all
 
 INSTANCE_LABEL = "app.kubernetes.io/instance"

@@ -6,10 +6,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.base.profiles import all_profiles
 from tools.manifests import forget_parsed, load_file
 from tools.policy import check
 from tools.policy.sources import tracer_for
-from tools.profiles import all_profiles
 from tools.render import render_all
 
 GOAL_SECONDS = 0.5

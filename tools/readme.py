@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError
+from tools.base.errors import UserError
 
 README = REPO_ROOT / "README.md"
 

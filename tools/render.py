@@ -9,11 +9,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tools import REPO_ROOT, helm, kustomize
-from tools.errors import UserError, cli
-from tools.profiles import Profile, select
-from tools.run import CommandError
-from tools.yamlfile import check_syntax
+from tools import REPO_ROOT
+from tools.base.errors import UserError, cli
+from tools.base.profiles import Profile, select
+from tools.base.run import CommandError
+from tools.base.yamlfile import check_syntax
+from tools.cli import helm, kubectl
 
 BUILD_DIR = REPO_ROOT / "build"
 HELM_RELEASE = "zk"
@@ -24,7 +25,7 @@ def render(profile: Profile) -> str:
     try:
         if profile.source == "overlay":
             check_syntax([profile.root / "base", profile.root / "components", profile.path])
-            return kustomize.build(profile.path)
+            return kubectl.build(profile.path)
         values = [] if profile.env == "default" else [profile.path]
         check_syntax(values)
         return helm.template(profile.root / "chart", release=HELM_RELEASE, values=values)

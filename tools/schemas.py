@@ -18,9 +18,9 @@ from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 
-from tools import progress, versions
+from tools.base import progress, versions
+from tools.base.toolcache import cache_dir
 from tools.monitoring import crds
-from tools.toolcache import cache_dir
 
 _PACKAGE = "kubernetes-validate"
 _REMOTE_DEFS = "/api/_definitions.json#/$defs/"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tools.engine import Engine
-from tools.errors import UserError
-from tools.profiles import Profile
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
+from tools.cli.engine import Engine
 from tools.smoke.local import LocalTarget, ensure_image
 from tools.smoke.scenario import Scenario
 

@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools import schemas
-from tools.errors import UserError, cli
-from tools.kubeconform import Outcome, kubeconform, validate
-from tools.profiles import Profile, select
+from tools.base.errors import UserError, cli
+from tools.base.profiles import Profile, select
+from tools.base.yamlfile import load_all
+from tools.cli.kubeconform import Outcome, kubeconform, validate
 from tools.render import BUILD_DIR, render_all
-from tools.yamlfile import load_all
 
 
 def api_kinds(path: Path) -> set[tuple[str, str]]:

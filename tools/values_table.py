@@ -19,7 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from tools import REPO_ROOT
 from tools import readme as readme_blocks
-from tools.errors import UserError, cli
+from tools.base.errors import UserError, cli
 from tools.manifests import plain
 
 VALUES = REPO_ROOT / "chart" / "values.yaml"

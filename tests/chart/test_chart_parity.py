@@ -8,9 +8,10 @@ import pytest
 import yaml
 from chart_helpers import CI_VALUES
 
-from tools import REPO_ROOT, helm, parity
+from tools import REPO_ROOT, parity
+from tools.base.profiles import ENVIRONMENTS, Profile, select
+from tools.cli import helm
 from tools.mutate import copy_repository
-from tools.profiles import ENVIRONMENTS, Profile, select
 from tools.render import render_all
 
 

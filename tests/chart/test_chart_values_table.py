@@ -8,7 +8,7 @@ import pytest
 from chart_helpers import CHART
 
 from tools import REPO_ROOT, values_table
-from tools.errors import UserError
+from tools.base.errors import UserError
 
 
 @pytest.fixture

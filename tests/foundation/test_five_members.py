@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import REPO_ROOT, helm, parity, policy
-from tools.errors import ToolMissing
-from tools.profiles import Profile
+from tools import REPO_ROOT, parity, policy
+from tools.base.errors import ToolMissing
+from tools.base.profiles import Profile
+from tools.cli import helm
 from tools.render import render_all
 
 COMPONENT = "  - ../../components/five-members\n"

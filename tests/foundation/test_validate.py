@@ -13,8 +13,8 @@ import yaml
 
 from tools import REPO_ROOT, schemas
 from tools import validate as validate_module
+from tools.base.profiles import Profile
 from tools.mutate import copy_repository
-from tools.profiles import Profile
 from tools.render import render_all
 
 PYTHON = sys.executable
@@ -57,7 +57,7 @@ def test_every_profile_validates_against_every_kubernetes_version(tmp_path):
 
 @pytest.mark.parametrize(("module", "broken"), [
     ("tools/policy/__init__.py", "from tools.policy.rules import RULES, RULES_BY_ID, Rule\n"),
-    ("tools/parity.py", "from tools.profiles import ENVIRONMENTS, Profile, select\n"),
+    ("tools/parity.py", "from tools.base.profiles import ENVIRONMENTS, Profile, select\n"),
 ])
 def test_a_check_whose_module_cannot_load_is_an_error_naming_it(tmp_path, module, broken):
     """validate never skips a check: an import that fails (here, a name a refactor removed) fails the run."""
@@ -109,7 +109,7 @@ def test_a_yaml_syntax_error_names_file_and_line_and_writes_nothing(project_copy
     lines[bad_line - 1] = "            limits: [512Mi"
     patch.write_text("\n".join(lines) + "\n")
     result = subprocess.run([PYTHON, "-c", "import sys; from tools import render; "
-                             "from tools.profiles import all_profiles; from pathlib import Path; "
+                             "from tools.base.profiles import all_profiles; from pathlib import Path; "
                              "sys.exit(render.cli(lambda: render.render_all(all_profiles(Path(sys.argv[1])), "
                              "Path(sys.argv[2])))())", str(project_copy), str(build)],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)

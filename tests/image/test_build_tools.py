@@ -1,4 +1,4 @@
-"""tools.engine and tools.image without building anything: engine detection, the jar pins, the base's mirror."""
+"""tools.cli.engine and tools.image without building anything: engine detection, the jar pins, the base's mirror."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import engine as engine_module
-from tools import image, kustomize
-from tools.engine import Engine
-from tools.errors import ToolMissing, UserError
+from tools import image
+from tools.base.errors import ToolMissing, UserError
+from tools.cli import engine as engine_module
+from tools.cli import kubectl
+from tools.cli.engine import Engine
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -115,6 +116,6 @@ def test_a_malformed_lock_line_is_located(tmp_path):
 
 def test_configmap_env_is_the_base_configmap():
     """The local ensemble gets exactly what the base's generated ConfigMap gives pods: every key, every value."""
-    (configmap,) = [d for d in yaml.safe_load_all(kustomize.build(REPO / "base"))
+    (configmap,) = [d for d in yaml.safe_load_all(kubectl.build(REPO / "base"))
                     if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("zookeeper-config-")]
     assert image.configmap_env() == configmap["data"]

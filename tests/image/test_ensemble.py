@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tools.engine import Engine
+from tools.cli.engine import Engine
 from tools.image import Ensemble
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tools import image
-from tools.engine import Engine, docker_reference
-from tools.run import CommandError
+from tools.base.run import CommandError
+from tools.cli.engine import Engine, docker_reference
 
 REPO = Path(__file__).resolve().parents[2]
 

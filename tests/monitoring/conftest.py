@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import promtool
-from tools.errors import ToolMissing
+from tools.base.errors import ToolMissing
+from tools.base.profiles import Profile
+from tools.cli import promtool
 from tools.manifests import Manifest, load_text
-from tools.profiles import Profile
 from tools.render import render
 
 HERE = Path(__file__).resolve().parent

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tools import kubeconform, schemas, versions
-from tools.errors import ToolMissing, UserError
+from tools import schemas
+from tools.base import versions
+from tools.base.errors import ToolMissing, UserError
+from tools.cli import kubeconform
 from tools.monitoring import crds
 from tools.validate import schema_findings
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tools.engine import Engine
+from tools.cli.engine import Engine
 from tools.image import Ensemble
 from tools.monitoring import rules
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tools import REPO_ROOT, readme, schemas
-from tools.errors import UserError
+from tools.base.errors import UserError
 from tools.mutate import (
     IMAGE_TESTS,
     SCHEMA_TESTS,

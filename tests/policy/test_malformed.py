@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tests.policy.conftest import FIXTURES
-from tools.errors import UserError
+from tools.base.errors import UserError
 from tools.manifests import Manifest, load_file
 from tools.policy import RULES_BY_ID, check_manifests, has_errors
 

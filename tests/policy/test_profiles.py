@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from tools import REPO_ROOT
-from tools.helm import template
+from tools.base.profiles import Profile, all_profiles
+from tools.cli.helm import template
 from tools.manifests import load_file
 from tools.policy import check, check_manifests, has_errors
 from tools.policy.sources import HelmTracer
-from tools.profiles import Profile, all_profiles
 from tools.render import render_all
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policy"

@@ -25,12 +25,13 @@ from pathlib import Path
 
 import yaml
 
-from tools import kustomize, versions
+from tools.base import versions
+from tools.base.errors import UserError
+from tools.base.run import run
+from tools.base.toolcache import cache_dir
+from tools.cli import kubectl
 from tools.cluster import build, pki
-from tools.errors import UserError
 from tools.monitoring import crds
-from tools.run import run
-from tools.toolcache import cache_dir
 
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")  # start order
 CONTEXT = "kube-zookeeper-local"
@@ -300,7 +301,7 @@ class LocalCluster:
 
     def kubectl(self, args: list[str], *, input: str | None = None, check: bool = True, timeout: float = 60):
         return run(
-            [kustomize.kubectl(), "--kubeconfig", str(self.kubeconfig), *args],
+            [kubectl.kubectl(), "--kubeconfig", str(self.kubeconfig), *args],
             input=input,
             check=check,
             timeout=timeout,

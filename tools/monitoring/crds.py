@@ -1,7 +1,7 @@
 """The prometheus-operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule) and kubeconform schemas made from them.
 
-The CRDs come from the pinned Go module (tools/versions.py) through `go mod download`, once, into Go's module cache;
-the module's hash is checked against the pin. Each CRD version's openAPIV3Schema becomes a strict standalone JSON
+The CRDs come from the pinned Go module (tools/base/versions.py) through `go mod download`, once, into Go's module
+cache; the module's hash is checked against the pin. Each CRD version's openAPIV3Schema becomes a strict standalone JSON
 schema (`additionalProperties: false` wherever the CRD lists properties and allows nothing else), named as
 kubeconform looks it up, in a cache directory used for every Kubernetes version.
 
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import yaml
 
-from tools import versions
-from tools.errors import ToolMissing, UserError
-from tools.run import run
-from tools.toolcache import cache_dir
+from tools.base import versions
+from tools.base.errors import ToolMissing, UserError
+from tools.base.run import run
+from tools.base.toolcache import cache_dir
 
 GROUP = "monitoring.coreos.com"
 PLURALS = ("servicemonitors", "podmonitors", "prometheusrules")
@@ -57,7 +57,7 @@ def module_dir() -> Path:
         raise UserError(f"go mod download {spec} failed: {problem}")
     if info.get("Sum") != versions.PROMETHEUS_OPERATOR_SUM:
         raise UserError(f"{spec}: module hash {info.get('Sum')} differs from the pinned "
-                        f"{versions.PROMETHEUS_OPERATOR_SUM} (tools/versions.py)")
+                        f"{versions.PROMETHEUS_OPERATOR_SUM} (tools/base/versions.py)")
     if fetching:
         print(f"downloaded {spec} in {time.monotonic() - started:.1f} s", flush=True)
     return Path(info["Dir"])

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from tools import promtool
-from tools.errors import UserError
+from tools.base.errors import UserError
+from tools.cli import promtool
 from tools.manifests import Manifest, plain
 
 # Names the rules read that come from elsewhere than the ZooKeeper image: what Prometheus and the kubelet export.

@@ -22,8 +22,8 @@ from pathlib import Path
 import yaml
 
 from tools import REPO_ROOT
-from tools.errors import UserError
-from tools.profiles import ENVIRONMENTS
+from tools.base.errors import UserError
+from tools.base.profiles import ENVIRONMENTS
 
 MISTAKES = Path(__file__).resolve().parent / "mistakes.yaml"
 COPY_IGNORE = shutil.ignore_patterns(".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache")

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from tools import readme, schemas
-from tools.errors import UserError, cli
+from tools.base.errors import UserError, cli
 from tools.mutate import Outcome, baseline, load, markdown, try_mistake, workdir
 
 README_BLOCK = "mutations"

@@ -12,14 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
 from tools.manifests import Manifest, load_file
 from tools.policy.context import Context
 from tools.policy.model import ERROR, PROFILE_TYPES, WARNING, Finding, format_path
 from tools.policy.report import format_report
 from tools.policy.rules import RULES, RULES_BY_ID, Rule
 from tools.policy.sources import Tracer, display, tracer_for
-from tools.profiles import Profile
 
 __all__ = ["ERROR", "PROFILE_TYPES", "RULES", "RULES_BY_ID", "WARNING", "Finding", "Findings", "Rule", "check",
            "check_files", "check_manifests", "format_report", "has_errors", "profile_type"]

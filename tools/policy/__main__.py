@@ -15,12 +15,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.errors import UserError, cli
+from tools.base.errors import UserError, cli
+from tools.base.profiles import select
 from tools.policy import check, check_files, format_report, has_errors
 from tools.policy.model import PROFILE_TYPES
 from tools.policy.report import FORMATS
 from tools.policy.rules import RULES
-from tools.profiles import select
 from tools.render import BUILD_DIR, render_all
 
 

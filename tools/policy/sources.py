@@ -24,11 +24,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
-from tools import kustomize
-from tools.errors import UserError
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
+from tools.cli import kubectl
 from tools.manifests import Manifest
 from tools.policy.model import get
-from tools.profiles import Profile
 
 Tracer = Callable[[Manifest, tuple], "str | None"]
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -225,7 +225,7 @@ class KustomizeTracer:
         try:
             (staging / "kustomization.yaml").write_text(
                 "resources:\n  - " + os.path.relpath(overlay, staging) + "\nbuildMetadata: [originAnnotations]\n")
-            text = kustomize.build(staging)
+            text = kubectl.build(staging)
             origins = {}
             for doc in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                 if not isinstance(doc, dict):

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError, cli
-from tools.profiles import ENVIRONMENTS
+from tools.base.errors import UserError, cli
+from tools.base.profiles import ENVIRONMENTS
 from tools.smoke import clusters
 from tools.smoke.report import table, write_json
 from tools.smoke.scenario import Report, Scenario
@@ -66,8 +66,8 @@ def run_scenario(target: Target, keep: bool, scenario: Scenario | None = None) -
 
 
 def local_target(env: str, via: str) -> Target:
-    from tools.engine import Engine
-    from tools.profiles import Profile
+    from tools.base.profiles import Profile
+    from tools.cli.engine import Engine
     from tools.smoke.local import LocalTarget, ensure_image
 
     engine = Engine.detect()
@@ -104,7 +104,7 @@ def kube_report(args: argparse.Namespace, env: str) -> Report:
         check_reachable(kubectl)
         helm = None
         if args.via == "helm":
-            from tools import helm as helm_tool
+            from tools.cli import helm as helm_tool
 
             helm = Helm(helm_tool.helm(), cluster.context, namespace, cluster.kubeconfig)
         target = KubeTarget(cluster.env, args.via, kubectl, helm, rollout_timeout=args.rollout_timeout)

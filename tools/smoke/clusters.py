@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError
-from tools.run import run, which
+from tools.base.errors import UserError
+from tools.base.run import run, which
 
 KIND_CLUSTER = "kube-zookeeper-smoke"
 KIND_CONFIG = Path(__file__).with_name("kind-cluster.yaml")
@@ -100,7 +100,7 @@ def prepare(
 
 def prepare_kind(kubectl: str, keep: bool, progress: Callable[[str], None]) -> Cluster:
     kind = tool("kind")
-    from tools.engine import Engine
+    from tools.cli.engine import Engine
 
     engine = Engine.detect()
     kind_env = {"KIND_EXPERIMENTAL_PROVIDER": "podman"} if engine.name == "podman" else None
@@ -137,7 +137,7 @@ def load_image(
     The archive carries `docker.io/library/<image>`, which is what a node's containerd calls the manifests'
     `kube-zookeeper:<tag>` (podman would otherwise save it as `localhost/...`).
     """
-    from tools.engine import Engine
+    from tools.cli.engine import Engine
     from tools.smoke.local import ensure_image, manifest_image
 
     engine = engine or Engine.detect()

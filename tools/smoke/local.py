@@ -23,11 +23,11 @@ from pathlib import Path
 
 import yaml
 
-from tools.engine import Engine
-from tools.errors import UserError
-from tools.profiles import Profile
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
+from tools.base.run import Result
+from tools.cli.engine import Engine
 from tools.render import render
-from tools.run import Result
 from tools.smoke.target import Target
 
 NAMESPACE = "default"

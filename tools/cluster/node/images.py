@@ -16,10 +16,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from tools.base.errors import ToolMissing
+from tools.base.run import run
+from tools.base.toolcache import build_once, cache_dir
 from tools.cluster.node import config
-from tools.errors import ToolMissing
-from tools.run import run
-from tools.toolcache import build_once, cache_dir
 
 PAUSE_SOURCE = Path(__file__).with_name("pause.c")
 BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static
@@ -94,7 +94,7 @@ def import_archive(ctr: str, socket: Path, archive: Path) -> None:
 
 def load_all(ctr: str, socket: Path, progress: Callable[[str], None]) -> list[str]:
     """Every image the node needs, imported into its containerd; returns their names."""
-    from tools.engine import Engine, docker_reference
+    from tools.cli.engine import Engine, docker_reference
     from tools.smoke.local import ensure_image, manifest_image
 
     engine = Engine.detect()

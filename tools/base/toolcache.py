@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from tools import progress, versions
-from tools.errors import ToolMissing
-from tools.run import run
+from tools.base import progress, versions
+from tools.base.errors import ToolMissing
+from tools.base.run import run
 
 
 def cache_dir() -> Path:
@@ -101,7 +101,7 @@ def build_once(target_dir: Path, what: str, build: Callable[[Path], None], expec
     """Build into target_dir once, across processes (a lock), with progress; nothing half-built is left behind.
 
     build(tmp) writes into a temporary directory beside target_dir, which is renamed into place only when it
-    returns; progress lines (tools.progress) say what is built, that it happens once, that it is still running and
+    returns; progress lines (tools.base.progress) say what is built, that it happens once, that it is still running and
     how long it took.
     """
     if target_dir.exists():

@@ -20,8 +20,8 @@
 
 On podman the settings that work on these machines (runc, cgroupfs, file events, ulimits) are written to
 <store>/containers.conf and every call uses one private store: --root <store>/root, --runroot <store>/run, networks
-in <store>/networks. <store> is $KUBE_ZOOKEEPER_PODMAN_DIR, default tools.toolcache.cache_dir()/podman.
-$KUBE_ZOOKEEPER_ENGINE=podman|docker forces a choice. Every call goes through tools.run.
+in <store>/networks. <store> is $KUBE_ZOOKEEPER_PODMAN_DIR, default tools.base.toolcache.cache_dir()/podman.
+$KUBE_ZOOKEEPER_ENGINE=podman|docker forces a choice. Every call goes through tools.base.run.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from tools import progress
-from tools.errors import ToolMissing, UserError
-from tools.run import Result, run
-from tools.toolcache import cache_dir
+from tools.base import progress
+from tools.base.errors import ToolMissing, UserError
+from tools.base.run import Result, run
+from tools.base.toolcache import cache_dir
 
 BASE_IMAGE = "docker.io/library/debian:bookworm-slim"
 BASE_RECIPE_LABEL = "io.kube-zookeeper.base-recipe"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.run import run, which
+from tools.base.run import run, which
 
 _HINT = "install kubectl (it carries kustomize), e.g. from your distribution or the Kubernetes release packages"
 

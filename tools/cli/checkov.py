@@ -1,4 +1,4 @@
-"""checkov, pinned (see tools/versions.py), in a virtual environment of its own, run offline (--skip-download)."""
+"""checkov, pinned (see tools/base/versions.py), in a virtual environment of its own, run offline (--skip-download)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import toolcache, versions
-from tools.run import CommandError, run
+from tools.base import toolcache, versions
+from tools.base.run import CommandError, run
 
 
 @dataclass(frozen=True)

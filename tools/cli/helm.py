@@ -1,11 +1,11 @@
-"""helm, pinned (see tools/versions.py) and installed on first use."""
+"""helm, pinned (see tools/base/versions.py) and installed on first use."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tools import toolcache
-from tools.run import Result, run
+from tools.base import toolcache
+from tools.base.run import Result, run
 
 
 def helm() -> str:

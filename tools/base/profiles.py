@@ -44,7 +44,7 @@ def all_profiles(root: Path = REPO_ROOT) -> list[Profile]:
 
 def select(names: list[str], root: Path = REPO_ROOT) -> list[Profile]:
     """Profiles by name; an unknown name is a UserError listing the known ones."""
-    from tools.errors import UserError
+    from tools.base.errors import UserError
 
     known = {p.name: p for p in all_profiles(root)}
     unknown = [n for n in names if n not in known]

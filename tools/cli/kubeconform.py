@@ -1,4 +1,4 @@
-"""kubeconform, pinned (see tools/versions.py), strict, against the offline schema cache."""
+"""kubeconform, pinned (see tools/base/versions.py), strict, against the offline schema cache."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import schemas, toolcache
+from tools import schemas
+from tools.base import toolcache
+from tools.base.run import CommandError, run
 from tools.monitoring import crds
-from tools.run import CommandError, run
 
 
 @dataclass(frozen=True)

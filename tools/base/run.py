@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.errors import ToolMissing, UserError
+from tools.base.errors import ToolMissing, UserError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.errors import UserError
+from tools.base.errors import UserError
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when PyYAML has it: ~10x faster
 
