@@ -14,13 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools import REPO_ROOT, schemas
+from tools import REPO_ROOT
 from tools.base import toolcache
 from tools.base.errors import UserError, cli
 from tools.base.profiles import all_profiles
 from tools.base.run import run
 from tools.cli.kubeconform import schema_locations
 from tools.cli.kubectl import kubectl as kubectl_binary
+from tools.render import schemas
 
 SECTIONS = {
     "typed": "tools.bench:typed_bench",
@@ -36,7 +37,7 @@ SECTIONS = {
 def _timed_validate(cache: Path, build: Path, *args: str) -> float:
     env = {**os.environ, "KZ_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO_ROOT)}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "tools.validate", "--build-dir", str(build), *args],
+    result = subprocess.run([sys.executable, "-m", "tools.checks.validate", "--build-dir", str(build), *args],
                             capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=900)
     seconds = time.perf_counter() - start
     if result.returncode != 0:

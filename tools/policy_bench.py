@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from tools.base.profiles import all_profiles
-from tools.manifests import forget_parsed, load_file
-from tools.policy import check
-from tools.policy.sources import tracer_for
+from tools.checks.policy import check
+from tools.checks.policy.sources import tracer_for
 from tools.render import render_all
+from tools.render.manifests import forget_parsed, load_file
 
 GOAL_SECONDS = 0.5
 

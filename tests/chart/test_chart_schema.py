@@ -6,8 +6,8 @@ import pytest
 import yaml
 from chart_helpers import CHART
 
-from tools import policy
 from tools.base.run import CommandError
+from tools.checks import policy
 from tools.cli import helm
 
 SCHEMA_FAILURE = "values don't meet the specifications of the schema"

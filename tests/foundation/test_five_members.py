@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import REPO_ROOT, parity, policy
+from tools import REPO_ROOT
 from tools.base.errors import ToolMissing
 from tools.base.profiles import Profile
+from tools.checks import parity, policy
 from tools.cli import helm
 from tools.render import render_all
 

@@ -3,11 +3,12 @@
 import pytest
 import yaml
 
-from tools import REPO_ROOT, schemas, validate
+from tools import REPO_ROOT
 from tools.base.profiles import ENVIRONMENTS, LAPTOP_ENVIRONMENTS, Profile
 from tools.base.run import run
+from tools.checks import validate
 from tools.cli import kubeconform, kubectl
-from tools.render import render
+from tools.render import render, schemas
 
 MI = 1024 * 1024
 UNITS = {"Ki": 1024, "Mi": MI, "Gi": 1024 * MI, "K": 1000, "M": 1000**2, "G": 1000**3}

@@ -9,8 +9,8 @@ import pytest
 from tools.base.errors import ToolMissing
 from tools.base.profiles import Profile
 from tools.cli import promtool
-from tools.manifests import Manifest, load_text
 from tools.render import render
+from tools.render.manifests import Manifest, load_text
 
 HERE = Path(__file__).resolve().parent
 RULES_TEST = HERE / "zookeeper-rules-test.yaml"

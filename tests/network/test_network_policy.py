@@ -8,10 +8,10 @@ import yaml
 
 from tools.base.errors import ToolMissing
 from tools.base.profiles import ENVIRONMENTS, Profile
+from tools.checks.policy import check_manifests
 from tools.cli import checkov
-from tools.manifests import load_text
-from tools.policy import check_manifests
 from tools.render import render, render_all
+from tools.render.manifests import load_text
 
 MEMBERS = {"app.kubernetes.io/name": "zookeeper", "app.kubernetes.io/component": "ensemble"}
 

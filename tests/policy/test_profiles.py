@@ -9,11 +9,11 @@ import pytest
 
 from tools import REPO_ROOT
 from tools.base.profiles import Profile, all_profiles
+from tools.checks.policy import check, check_manifests, has_errors
+from tools.checks.policy.sources import HelmTracer
 from tools.cli.helm import template
-from tools.manifests import load_file
-from tools.policy import check, check_manifests, has_errors
-from tools.policy.sources import HelmTracer
 from tools.render import render_all
+from tools.render.manifests import load_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policy"
 

@@ -6,10 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import schemas
 from tools.base import toolcache
 from tools.base.run import CommandError, run
-from tools.monitoring import crds
+from tools.render import crds, schemas
 
 
 @dataclass(frozen=True)

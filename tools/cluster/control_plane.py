@@ -31,7 +31,7 @@ from tools.base.run import run
 from tools.base.toolcache import cache_dir
 from tools.cli import kubectl
 from tools.cluster import build, pki
-from tools.monitoring import crds
+from tools.render import crds
 
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")  # start order
 CONTEXT = "kube-zookeeper-local"
@@ -240,7 +240,7 @@ class LocalCluster:
         return info
 
     def _install_monitoring_crds(self) -> None:
-        """The Prometheus Operator's CRDs (tools.monitoring.crds), applied server-side as a platform cluster running
+        """The Prometheus Operator's CRDs (tools.render.crds), applied server-side as a platform cluster running
         the operator has them: production's ServiceMonitor and PrometheusRule apply only where they exist."""
         files = [arg for path in crds.crd_paths() for arg in ("-f", str(path))]
         self.kubectl(["apply", "--server-side", *files], timeout=120)

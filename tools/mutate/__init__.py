@@ -206,7 +206,7 @@ def run_checks(root: Path, checks: Checks, kube_versions: list[str]) -> tuple[li
     """Run the checks in a copy; (catchers, combined output)."""
     catchers, output = [], ""
     if checks.profiles:
-        result = subprocess.run([sys.executable, "-m", "tools.validate", *checks.profiles, "--kube-versions",
+        result = subprocess.run([sys.executable, "-m", "tools.checks.validate", *checks.profiles, "--kube-versions",
                                  ",".join(kube_versions), "--build-dir", str(root / "build")],
                                 cwd=root, env=_environment(root), capture_output=True, text=True, timeout=600)
         catchers += validate_catchers(result)

@@ -31,7 +31,7 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, list[str]]]:
     found = [
         ("ruff", [sys.executable, "-m", "ruff", "check", *PYTHON_PATHS]),
         ("yamllint", [sys.executable, "-m", "yamllint", "--strict", *yaml_paths]),
-        ("values table", [sys.executable, "-m", "tools.values_table", "--check"]),
+        ("values table", [sys.executable, "-m", "tools.render.values_table", "--check"]),
     ]
     scripts = shell_scripts(root)
     if scripts:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="first rewrite the README values table from chart/values.yaml and apply ruff's safe fixes")
     args = parser.parse_args(argv)
     if args.fix:
-        for cmd in ([sys.executable, "-m", "tools.values_table", "--write"],
+        for cmd in ([sys.executable, "-m", "tools.render.values_table", "--write"],
                     [sys.executable, "-m", "ruff", "check", "--fix", *PYTHON_PATHS]):
             result = run(cmd, check=False, cwd=REPO_ROOT, timeout=300)
             print((result.stdout + result.stderr).rstrip())

@@ -94,7 +94,7 @@ def strict(schema):
 
 def schemas_of(crd: dict) -> dict[str, dict]:
     """kubeconform file name -> strict JSON schema, for every served version of one CRD."""
-    from tools.schemas import schema_filename
+    from tools.render.schemas import schema_filename
 
     group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
     found = {}

@@ -20,7 +20,7 @@ import yaml
 
 from tools.base.errors import UserError
 from tools.cli import promtool
-from tools.manifests import Manifest, plain
+from tools.render.manifests import Manifest, plain
 
 # Names the rules read that come from elsewhere than the ZooKeeper image: what Prometheus and the kubelet export.
 FROM_ELSEWHERE = {

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from tools.base.errors import UserError, cli
 from tools.base.profiles import select
-from tools.policy import check, check_files, format_report, has_errors
-from tools.policy.model import PROFILE_TYPES
-from tools.policy.report import FORMATS
-from tools.policy.rules import RULES
+from tools.checks.policy import check, check_files, format_report, has_errors
+from tools.checks.policy.model import PROFILE_TYPES
+from tools.checks.policy.report import FORMATS
+from tools.checks.policy.rules import RULES
 from tools.render import BUILD_DIR, render_all
 
 

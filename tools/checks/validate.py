@@ -11,12 +11,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tools import schemas
 from tools.base.errors import UserError, cli
 from tools.base.profiles import Profile, select
 from tools.base.yamlfile import load_all
 from tools.cli.kubeconform import Outcome, kubeconform, validate
-from tools.render import BUILD_DIR, render_all
+from tools.render import BUILD_DIR, render_all, schemas
 
 
 def api_kinds(path: Path) -> set[tuple[str, str]]:
@@ -61,12 +60,12 @@ def _display(file: str) -> str:
 
 
 def _check_module(name: str):
-    """tools.<name>, which validate needs to run a check; a missing or broken module is an error naming it (the
+    """tools.checks.<name>, which validate needs to run a check; a missing or broken module is an error naming it (the
     check is never skipped)."""
     try:
-        return importlib.import_module(f"tools.{name}")
+        return importlib.import_module(f"tools.checks.{name}")
     except Exception as exc:  # noqa: BLE001 -- any import failure is reported, with its cause
-        raise UserError(f"cannot run the {name} check: importing tools.{name} failed ({type(exc).__name__}: "
+        raise UserError(f"cannot run the {name} check: importing tools.checks.{name} failed ({type(exc).__name__}: "
                         f"{exc})") from None
 
 

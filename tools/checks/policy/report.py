@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from xml.etree import ElementTree as ET
 
-from tools.policy.model import ERROR, WARNING, Finding
+from tools.checks.policy.model import ERROR, WARNING, Finding
 
 FORMATS = ("table", "json", "junit")
 COLUMNS = ("RULE", "SEVERITY", "OBJECT", "FIELD", "LOCATION", "MESSAGE")

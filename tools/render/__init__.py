@@ -1,8 +1,13 @@
-"""Render every profile to build/<profile>.yaml: all of them or none (nothing half-written on failure)."""
+"""Layer 2, rendering: every profile to build/<profile>.yaml, all of them or none (nothing half-written on failure),
+and what reads or writes rendered and generated text (manifests, schemas, crds, blocks, values_table). May import
+tools.base and tools.cli.
+
+    render(profile)            # one profile's manifests as one multi-document YAML string
+    render_all(profiles)       # every profile into BUILD_DIR (`python -m tools.render` is the CLI)
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import tempfile
@@ -10,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.base.errors import UserError, cli
-from tools.base.profiles import Profile, select
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
 from tools.base.run import CommandError
 from tools.base.yamlfile import check_syntax
 from tools.cli import helm, kubectl
@@ -56,17 +61,3 @@ def render_all(profiles: list[Profile], build_dir: Path = BUILD_DIR) -> dict[Pro
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-
-@cli
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="render", description=__doc__)
-    parser.add_argument("profiles", nargs="*", help="profile names (default: all)")
-    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
-    args = parser.parse_args(argv)
-    for profile, path in render_all(select(args.profiles), args.build_dir).items():
-        print(f"{profile.name:22} -> {os.path.relpath(path)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

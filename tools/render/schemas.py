@@ -5,7 +5,7 @@ kubeconform needs standalone files, so each kind's schema gets the definitions i
 Only the kinds that appear in the manifests are built; a kind the package lacks for a version (a removed API such as
 policy/v1beta1 PodDisruptionBudget on 1.25+) gets no file, which kubeconform reports as a missing schema.
 Kinds of the prometheus-operator's group (ServiceMonitor, PodMonitor, PrometheusRule) get their schemas from its
-CRDs instead (tools.monitoring.crds), the same for every Kubernetes version.
+CRDs instead (tools.render.crds), the same for every Kubernetes version.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tools.base import progress, versions
 from tools.base.toolcache import cache_dir
-from tools.monitoring import crds
+from tools.render import crds
 
 _PACKAGE = "kubernetes-validate"
 _REMOTE_DEFS = "/api/_definitions.json#/$defs/"

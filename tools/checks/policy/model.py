@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-from tools.manifests import Manifest
+from tools.render.manifests import Manifest
 
 ERROR, WARNING = "error", "warning"
 # Profile types: the rules a profile gets depend on its environment; "default" gets the common rules only.

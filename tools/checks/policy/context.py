@@ -6,8 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from tools.manifests import Manifest
-from tools.policy.model import (
+from tools.checks.policy.model import (
     LAPTOP_TYPES,
     Container,
     Path,
@@ -19,6 +18,7 @@ from tools.policy.model import (
     get_map,
     jvm_bytes,
 )
+from tools.render.manifests import Manifest
 
 JVM_OPTION_VARS = ("ZOO_JVM_FLAGS", "JVMFLAGS", "SERVER_JVMFLAGS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS")
 FOUR_LETTER_WORDS = {"conf", "cons", "crst", "dump", "envi", "ruok", "srst", "srvr", "stat", "wchs", "wchc", "wchp",

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.manifests import Manifest
-from tools.policy.context import Context
-from tools.policy.model import (
+from tools.checks.policy.context import Context
+from tools.checks.policy.model import (
     Path,
     containers,
     get,
@@ -20,6 +19,7 @@ from tools.policy.model import (
     selector_keys,
     selector_matches,
 )
+from tools.render.manifests import Manifest
 
 # Where each kind keeps its pod selector, and whether it is a plain label map (Service) or a LabelSelector.
 SELECTOR = {

@@ -1,6 +1,6 @@
 """Policy rules over rendered manifests, with located findings.
 
-API for other tools (tools/validate.py):
+API for other tools (tools/checks/validate.py):
     findings = check({profile: rendered_path, ...})     # list[Finding], every profile's rules
     findings = check_files([path, dir], "production")     # files/directories checked together as one profile
     text = format_report(findings, "table" | "json" | "junit")
@@ -14,12 +14,12 @@ from pathlib import Path
 from tools import REPO_ROOT
 from tools.base.errors import UserError
 from tools.base.profiles import Profile
-from tools.manifests import Manifest, load_file
-from tools.policy.context import Context
-from tools.policy.model import ERROR, PROFILE_TYPES, WARNING, Finding, format_path
-from tools.policy.report import format_report
-from tools.policy.rules import RULES, RULES_BY_ID, Rule
-from tools.policy.sources import Tracer, display, tracer_for
+from tools.checks.policy.context import Context
+from tools.checks.policy.model import ERROR, PROFILE_TYPES, WARNING, Finding, format_path
+from tools.checks.policy.report import format_report
+from tools.checks.policy.rules import RULES, RULES_BY_ID, Rule
+from tools.checks.policy.sources import Tracer, display, tracer_for
+from tools.render.manifests import Manifest, load_file
 
 __all__ = ["ERROR", "PROFILE_TYPES", "RULES", "RULES_BY_ID", "WARNING", "Finding", "Findings", "Rule", "check",
            "check_files", "check_manifests", "format_report", "has_errors", "profile_type"]

@@ -1,6 +1,6 @@
 """The policy rules: plain functions over one profile's parsed objects, each with a stable id and a severity.
 
-A rule yields Hits (object, field path, message); tools.policy turns them into located Findings.
+A rule yields Hits (object, field path, message); tools.checks.policy turns them into located Findings.
 `types` limits a rule to some profile types (None: every profile).
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import yaml
 
 from tools import REPO_ROOT
-from tools.policy import reach
-from tools.policy.context import JVM_OPTION_VARS, Context, Setting, probe_words
-from tools.policy.model import (
+from tools.checks.policy import reach
+from tools.checks.policy.context import JVM_OPTION_VARS, Context, Setting, probe_words
+from tools.checks.policy.model import (
     ERROR,
     LAPTOP_TYPES,
     MI,
@@ -37,7 +37,7 @@ from tools.policy.model import (
     scaled,
     selector_matches,
 )
-from tools.policy.reach import workloads
+from tools.checks.policy.reach import workloads
 
 HOSTNAME = "kubernetes.io/hostname"
 SAFE_CAPABILITIES = {"NET_BIND_SERVICE"}

@@ -1,7 +1,7 @@
 """The README's chart values table: keys and comments from chart/values.yaml, types from values.schema.json.
 
 Every key in values.yaml must have a comment right above it that starts with `<key>:`; the text after it is the key's
-description. `python -m tools.values_table` prints the table, `--write` puts it between the README's
+description. `python -m tools.render.values_table` prints the table, `--write` puts it between the README's
 `<!-- values-table:begin -->` and `<!-- values-table:end -->` markers, `--check` exits 1 when the README's table is
 not the generated one.
 """
@@ -18,9 +18,9 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from tools import REPO_ROOT
-from tools import readme as readme_blocks
 from tools.base.errors import UserError, cli
-from tools.manifests import plain
+from tools.render import blocks as readme_blocks
+from tools.render.manifests import plain
 
 VALUES = REPO_ROOT / "chart" / "values.yaml"
 SCHEMA = REPO_ROOT / "chart" / "values.schema.json"

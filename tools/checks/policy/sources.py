@@ -26,9 +26,9 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from tools.base.errors import UserError
 from tools.base.profiles import Profile
+from tools.checks.policy.model import get
 from tools.cli import kubectl
-from tools.manifests import Manifest
-from tools.policy.model import get
+from tools.render.manifests import Manifest
 
 Tracer = Callable[[Manifest, tuple], "str | None"]
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

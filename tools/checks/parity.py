@@ -12,7 +12,7 @@
   Secret's data and stringData are compared by key, not value;
 - helm test hooks (`helm.sh/hook: test`) are not part of the deployed ensemble and are left out.
 
-`python -m tools.parity [ENV...]` renders both sides, prints every difference and exits 1 when there is any.
+`python -m tools.checks.parity [ENV...]` renders both sides, prints every difference and exits 1 when there is any.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 
 from tools.base.errors import UserError, cli
 from tools.base.profiles import ENVIRONMENTS, Profile, select
-from tools.manifests import load_file, plain
 from tools.render import BUILD_DIR, render_all
+from tools.render.manifests import load_file, plain
 
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
