@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tools.cli.engine import Engine
-from tools.image import Ensemble
+from tools.image.ensemble import Ensemble
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import pytest
 
 from tools import REPO_ROOT
 from tools.base.profiles import Profile
-from tools.image import CONTEXT_DIR
+from tools.image.build import CONTEXT_DIR
 from tools.smoke.local import LocalTarget
 from tools.smoke.scale import ScaleScenario
 

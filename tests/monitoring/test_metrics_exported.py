@@ -10,7 +10,7 @@ import pytest
 
 from tools.checks import alerts
 from tools.cli.engine import Engine
-from tools.image import Ensemble
+from tools.image.ensemble import Ensemble
 
 pytestmark = pytest.mark.slow
 

@@ -112,7 +112,7 @@ def manifest_image(env: str) -> str:
 
 def ensure_image(engine: Engine, image: str, progress: Callable[[str], None] = print) -> None:
     """Build the image with tools.image when the engine does not have it yet."""
-    from tools import image as image_build
+    from tools.image import build as image_build
 
     if engine.image_exists(image):
         return

@@ -1,4 +1,4 @@
-"""Image benchmarks: `run() -> [(name, value with unit)]`; `python -m tools.image_bench` prints them.
+"""Image benchmarks: `run() -> [(name, value with unit)]`; `python -m tools.bench.image` prints them.
 
 - image build, cold (no layer cache; base image present) and warm (every layer cached), and the image size;
 - container start -> a serving three-member quorum (every member's readiness probe passes), best and median of
@@ -19,9 +19,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from tools import image
 from tools.base.errors import UserError, cli
 from tools.cli.engine import Engine
+from tools.image import build as image_build
+from tools.image.ensemble import Ensemble
 
 PROBE_RUNS = 1000
 WRITES = 2000
@@ -37,7 +38,7 @@ MILESTONES = [
 ]
 
 
-def _probe_loop(ensemble: image.Ensemble, member: int, mode: str, runs: int) -> tuple[int, float]:
+def _probe_loop(ensemble: Ensemble, member: int, mode: str, runs: int) -> tuple[int, float]:
     """(false failures, mean ms per run) of `runs` consecutive probes, looped inside the member."""
     script = (
         f"fail=0; start=$(date +%s%N); for _ in $(seq {runs}); do ready_live.sh 2181 {mode} 2>/dev/null || "
@@ -48,7 +49,7 @@ def _probe_loop(ensemble: image.Ensemble, member: int, mode: str, runs: int) -> 
     return int(fails), int(micros) / 1000 / runs
 
 
-def _write_load(ensemble: image.Ensemble, member: int, count: int) -> float:
+def _write_load(ensemble: Ensemble, member: int, count: int) -> float:
     """Seconds for `count` creates of 512-byte znodes through one zkCli.sh session reading commands from stdin."""
     script = (
         f'value=$(head -c 512 /dev/zero | tr "\\0" x); for i in $(seq {count}); do echo "create /bench-$i $value"; '
@@ -62,16 +63,16 @@ def _write_load(ensemble: image.Ensemble, member: int, count: int) -> float:
     return seconds
 
 
-def _rss_mib(ensemble: image.Ensemble, member: int) -> float:
+def _rss_mib(ensemble: Ensemble, member: int) -> float:
     status = ensemble.engine.exec(ensemble.name(member), ["cat", "/proc/1/status"]).stdout
     kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
     return int(kib) / 1024
 
 
 def bench_build(engine: Engine) -> list[tuple[str, str]]:
-    cold = image.build(engine, image.TAG, no_cache=True)
-    warm = image.build(engine, image.TAG)
-    size = engine.image_size(image.TAG) / 1024 / 1024
+    cold = image_build.build(engine, image_build.TAG, no_cache=True)
+    warm = image_build.build(engine, image_build.TAG)
+    size = engine.image_size(image_build.TAG) / 1024 / 1024
     return [
         ("image build, cold (no layer cache)", f"{cold:.1f} s"),
         ("image build, warm (layers cached)", f"{warm:.1f} s"),
@@ -88,7 +89,7 @@ def _epoch(text: str) -> float:
     return stamp.replace(tzinfo=UTC).timestamp() + int(match.group(3)) / 1000
 
 
-def _ready_at(ensemble: image.Ensemble, member: int, timeout: float) -> float:
+def _ready_at(ensemble: Ensemble, member: int, timeout: float) -> float:
     """Epoch at which the member's readiness probe first passed: one exec per member loops the probe inside it (the
     shared kernel clock), so the time is not inflated by an engine round trip per try."""
     loop = (f"end=$((SECONDS + {int(timeout)})); until ready_live.sh 2181 ready 2>/dev/null; do "
@@ -101,7 +102,7 @@ def _ready_at(ensemble: image.Ensemble, member: int, timeout: float) -> float:
 
 def _start_once(engine: Engine, index: int, tag: str) -> dict[str, float]:
     """One fresh ensemble (kind settings): seconds from the first `run` to each phase's end; then removed."""
-    ensemble = image.Ensemble(engine, tag, prefix=f"kzk-bench-{os.getpid()}-{index}", env={"ZOO_HEAP": KIND_HEAP},
+    ensemble = Ensemble(engine, tag, prefix=f"kzk-bench-{os.getpid()}-{index}", env={"ZOO_HEAP": KIND_HEAP},
                               memory=KIND_MEMORY_LIMIT)  # fmt: skip
     try:
         ensemble.create()
@@ -133,7 +134,7 @@ def _start_once(engine: Engine, index: int, tag: str) -> dict[str, float]:
     return phases
 
 
-def bench_start(engine: Engine, tag: str = image.TAG) -> list[tuple[str, str]]:
+def bench_start(engine: Engine, tag: str = image_build.TAG) -> list[tuple[str, str]]:
     """Start to a serving quorum, STARTS times, with the phases of the median start."""
     starts = sorted((_start_once(engine, index, tag) for index in range(STARTS)), key=lambda phases: phases["total"])
     median = starts[len(starts) // 2]
@@ -145,8 +146,8 @@ def bench_start(engine: Engine, tag: str = image.TAG) -> list[tuple[str, str]]:
     return rows + [(f"  {last}", f"{median[last]:.2f} s")]
 
 
-def bench_ensemble(engine: Engine, tag: str = image.TAG) -> list[tuple[str, str]]:
-    ensemble = image.Ensemble(
+def bench_ensemble(engine: Engine, tag: str = image_build.TAG) -> list[tuple[str, str]]:
+    ensemble = Ensemble(
         engine, tag, prefix=f"kzk-bench-{os.getpid()}", env={"ZOO_HEAP": KIND_HEAP}, memory=KIND_MEMORY_LIMIT
     )
     try:

@@ -1,10 +1,8 @@
-"""`nox -s bench`: wall times and sizes, printed as a table. Sections: typed (`nox -s validate` as a user types it,
-against the bare tools), validate, policy, image, smoke, cluster, real-node."""
+"""Validate benchmarks: `nox -s validate` as a user types it against the bare tools (typed_bench), and validate
+cold and warm as profiles and Kubernetes versions grow (validate_bench). Each returns [(name, value with unit)]."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import resource
 import shutil
@@ -16,22 +14,12 @@ from pathlib import Path
 
 from tools import REPO_ROOT
 from tools.base import toolcache
-from tools.base.errors import UserError, cli
+from tools.base.errors import UserError
 from tools.base.profiles import all_profiles
 from tools.base.run import run
 from tools.cli.kubeconform import schema_locations
 from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.render import schemas
-
-SECTIONS = {
-    "typed": "tools.bench:typed_bench",
-    "validate": "tools.bench:validate_bench",
-    "policy": "tools.policy_bench:run",
-    "image": "tools.image_bench:run",
-    "smoke": "tools.smoke_bench:run",
-    "cluster": "tools.cluster_bench:run",
-    "real-node": "tools.cluster_bench:real_node_run",
-}
 
 
 def _timed_validate(cache: Path, build: Path, *args: str) -> float:
@@ -135,35 +123,3 @@ def validate_bench() -> list[tuple[str, str]]:
         rows += [(f"validate warm ({len(profiles)} profiles x 1 version)", f"{one_version:.2f} s"),
                  (f"validate warm (1 profile x {len(versions)} versions)", f"{one_profile:.2f} s")]
     return rows
-
-
-def _load(target: str):
-    module, _, function = target.partition(":")
-    try:
-        return getattr(importlib.import_module(module), function)
-    except ModuleNotFoundError as exc:
-        raise UserError(f"benchmark section {module} is not available: {exc}") from None
-
-
-@cli
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
-    parser.add_argument("sections", nargs="*", help=f"some of {', '.join(SECTIONS)} (default: all)")
-    args = parser.parse_args(argv)
-    unknown = [s for s in args.sections if s not in SECTIONS]
-    if unknown:
-        raise UserError(f"unknown bench section {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
-    rows = []
-    for section in args.sections or list(SECTIONS):
-        print(f"bench: {section} ...", flush=True)
-        for name, value in _load(SECTIONS[section])():
-            print(f"  {name:60} {value}", flush=True)
-            rows.append((section, name, value))
-    print("\n| section | measure | value |\n|---|---|---|")
-    for section, name, value in rows:
-        print(f"| {section} | {name} | {value} |")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
