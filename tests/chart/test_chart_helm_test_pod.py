@@ -14,7 +14,8 @@ from chart_helpers import one
 from tools.base.profiles import Profile
 from tools.cli.engine import Engine
 from tools.render import render
-from tools.smoke.local import NAMESPACE, LocalTarget
+from tools.render.pod import NAMESPACE
+from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
 
 pytestmark = pytest.mark.slow

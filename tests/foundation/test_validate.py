@@ -14,6 +14,7 @@ import yaml
 from tools import REPO_ROOT
 from tools.base.profiles import Profile
 from tools.checks import validate as validate_module
+from tools.cli import kubeconform
 from tools.mutate import copy_repository
 from tools.render import render_all, schemas
 
@@ -139,7 +140,7 @@ def test_a_missing_kubeconform_without_go_is_one_line_on_how_to_get_it(tmp_path,
 def test_standalone_schemas_resolve_every_reference(api_version, kind, tmp_path, monkeypatch):
     monkeypatch.setenv("KZ_CACHE_DIR", str(tmp_path))
     root = schemas.ensure({(api_version, kind)}, ["v1.25.0"])
-    path = root / "v1.25.0-standalone-strict" / schemas.schema_filename(api_version, kind)
+    path = root / "v1.25.0-standalone-strict" / kubeconform.schema_filename(api_version, kind)
     text = path.read_text()
     assert "_definitions.json" not in text and "kubernetes.io/api" not in text
     schema = json.loads(text)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools import REPO_ROOT
+from tools.base.errors import UserError
 
 ENVIRONMENTS = ("minikube", "kind", "openshift", "production")
 LAPTOP_ENVIRONMENTS = ("minikube", "kind")
@@ -44,8 +45,6 @@ def all_profiles(root: Path = REPO_ROOT) -> list[Profile]:
 
 def select(names: list[str], root: Path = REPO_ROOT) -> list[Profile]:
     """Profiles by name; an unknown name is a UserError listing the known ones."""
-    from tools.base.errors import UserError
-
     known = {p.name: p for p in all_profiles(root)}
     unknown = [n for n in names if n not in known]
     if unknown:

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from tools.base.errors import UserError
 from tools.base.profiles import all_profiles
+from tools.cli import helm as helm_tool
 from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.cluster import build
 from tools.cluster.control_plane import LocalCluster
+from tools.cluster.node import host, real
 from tools.smoke.kube import Helm, Kubectl, KubeTarget, new_namespace
 from tools.smoke.kube_checks import KubeScenario
 
@@ -48,8 +50,6 @@ def run() -> list[tuple[str, str]]:
             rows += [(label, f"{info.timings[key]:.1f} s") for key, label in START_ROWS]
             idle = rss_mib({name: pid for name, pid in cluster.running().items() if pid})
             rows.append(("cluster: RAM idle (RSS of the 5 processes)", f"{sum(idle.values()):.0f} MiB"))
-            from tools.cli import helm as helm_tool
-
             for profile in all_profiles():
                 via = "kustomize" if profile.source == "overlay" else "helm"
                 namespace = new_namespace()
@@ -93,8 +93,6 @@ if __name__ == "__main__":
 
 def cgroup_memory_mib() -> float:
     """Memory charged to the real node's pods (the kubelet's kubepods cgroup, cgroup v1 or v2), MiB."""
-    from tools.cluster.node import host
-
     for path in (host.CGROUP_ROOT / "memory" / host.KUBEPODS / "memory.usage_in_bytes",
                  host.CGROUP_ROOT / host.KUBEPODS / "memory.current"):
         if path.exists():
@@ -104,8 +102,6 @@ def cgroup_memory_mib() -> float:
 
 def real_node_run() -> list[tuple[str, str]]:
     """The real node: its start, `kubectl apply -k overlays/kind` to three Ready members on it, its RAM."""
-    from tools.cluster.node import real
-
     rows = [("real node: load average at start (1, 5, 15 min)", " ".join(f"{x:.1f}" for x in os.getloadavg()))]
     with tempfile.TemporaryDirectory(prefix="kz-bench-node-", dir="/tmp") as tmp:  # a short containerd socket path
         cluster = LocalCluster(Path(tmp) / "state", progress=lambda line: None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from tools.base.errors import UserError
 from tools.base.profiles import Profile
 from tools.cli.engine import Engine
-from tools.smoke.local import LocalTarget, ensure_image
+from tools.image.build import ensure_image
+from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
 
 ROWS = [

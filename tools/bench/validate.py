@@ -17,7 +17,7 @@ from tools.base import toolcache
 from tools.base.errors import UserError
 from tools.base.profiles import all_profiles
 from tools.base.run import run
-from tools.cli.kubeconform import schema_locations
+from tools.cli.kubeconform import location_flags
 from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.render import schemas
 
@@ -68,7 +68,7 @@ def _bare_tools(build: Path, kube_versions: list[str]) -> float:
         files.append(build / f"{profile.name}.yaml")
         files[-1].write_text(run(argv, timeout=120).stdout)
     for version in kube_versions:
-        run([kubeconform, "-strict", "-kubernetes-version", version.lstrip("v"), *schema_locations(),
+        run([kubeconform, "-strict", "-kubernetes-version", version.lstrip("v"), *location_flags(schemas.locations()),
              *map(str, files)], timeout=300)
     return time.perf_counter() - start
 

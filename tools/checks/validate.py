@@ -43,8 +43,10 @@ def schema_findings(files: list[Path], kube_versions: list[str]) -> list[str]:
     kinds = set().union(*(api_kinds(f) for f in files))
     binary = kubeconform()  # a missing kubeconform fails before the schemas are built
     schemas.ensure(kinds, kube_versions)
+    locations = schemas.locations()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        outcomes = [o for batch in pool.map(lambda v: validate(files, v, binary), kube_versions) for o in batch]
+        batches = pool.map(lambda v: validate(files, v, locations, binary), kube_versions)
+        outcomes = [o for batch in batches for o in batch]
     problems: dict[tuple[str, str, str, str], list[str]] = {}
     for outcome in outcomes:
         if outcome.failed:

@@ -1,4 +1,5 @@
-"""kubeconform, pinned (see tools/base/versions.py), strict, against the offline schema cache."""
+"""kubeconform, pinned (see tools/base/versions.py), strict, against offline schemas (the caller says where: see
+tools.render.schemas.locations()), and its file naming of schemas."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 
 from tools.base import toolcache
 from tools.base.run import CommandError, run
-from tools.render import crds, schemas
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,24 @@ def kubeconform() -> str:
     return toolcache.ensure("kubeconform")
 
 
-def schema_locations() -> list[str]:
-    """kubeconform's flags for the offline schemas: Kubernetes' own, then the CRDs'."""
-    return ["-schema-location", schemas.location_template(), "-schema-location", crds.location_template()]
+def schema_filename(api_version: str, kind: str) -> str:
+    """kubeconform's file name for a kind: statefulset-apps-v1.json, service-v1.json."""
+    group, _, version = api_version.rpartition("/")
+    suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
+    return f"{kind.lower()}{suffix}.json"
 
 
-def validate(files: list[Path], kube_version: str, binary: str | None = None) -> list[Outcome]:
-    """Validate every file against one Kubernetes version in one kubeconform call."""
+def location_flags(locations: list[str]) -> list[str]:
+    """`-schema-location L` for each location (a path template, e.g. tools.render.schemas.locations())."""
+    return [word for location in locations for word in ("-schema-location", location)]
+
+
+def validate(files: list[Path], kube_version: str, locations: list[str], binary: str | None = None) -> list[Outcome]:
+    """Validate every file against one Kubernetes version in one kubeconform call, with the schemas at locations."""
     cmd = [
         binary or kubeconform(), "-strict", "-output", "json", "-verbose",
         "-kubernetes-version", kube_version.lstrip("v"),
-        *schema_locations(),
+        *location_flags(locations),
         *map(str, files),
     ]
     result = run(cmd, check=False, timeout=300)

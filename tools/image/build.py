@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tools import REPO_ROOT
@@ -109,6 +110,16 @@ def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock
                            note="3-8 min the first time; then the layer cache makes it seconds"):
             engine.build(context, tag, no_cache=no_cache)
         return time.monotonic() - started
+
+
+def ensure_image(engine: Engine, image: str, progress: Callable[[str], None] = print) -> None:
+    """Build the image when the engine does not have it yet (the manifests must run the tag this module builds)."""
+    if engine.image_exists(image):
+        return
+    if image != TAG:
+        raise UserError(f"the manifests run {image}, but `python -m tools.image` builds {TAG}")
+    progress(f"smoke: {image} not found in {engine.name}; building it (python -m tools.image)")
+    build(engine, image)
 
 
 ARCHIVE = "build/kube-zookeeper.tar"

@@ -22,6 +22,7 @@ from tools import REPO_ROOT
 from tools.base.errors import UserError
 from tools.base.run import CommandError
 from tools.cli.engine import Engine
+from tools.cli.zookeeper import parse_conf
 from tools.image.build import TAG
 
 
@@ -155,8 +156,6 @@ class Ensemble:
 
     def voting(self) -> bool:
         """Every member serves and reports every member as a voter (`conf`): the joins of the birth are done."""
-        from tools.cli.zookeeper import parse_conf
-
         everyone = set(range(1, self.size + 1))
         return all((membership := parse_conf(self.four_letter(member, "conf"))) is not None
                    and membership.voters == everyone for member in range(self.size))

@@ -27,6 +27,7 @@ from tools.base import versions
 from tools.base.errors import ToolMissing, UserError
 from tools.base.run import run
 from tools.base.toolcache import cache_dir
+from tools.cli.kubeconform import schema_filename
 
 GROUP = "monitoring.coreos.com"
 PLURALS = ("servicemonitors", "podmonitors", "prometheusrules")
@@ -94,8 +95,6 @@ def strict(schema):
 
 def schemas_of(crd: dict) -> dict[str, dict]:
     """kubeconform file name -> strict JSON schema, for every served version of one CRD."""
-    from tools.render.schemas import schema_filename
-
     group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
     found = {}
     for version in crd["spec"]["versions"]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tools.base import progress, versions
 from tools.base.toolcache import cache_dir
+from tools.cli.kubeconform import schema_filename
 from tools.render import crds
 
 _PACKAGE = "kubernetes-validate"
@@ -46,16 +47,14 @@ def schema_root() -> Path:
 
 
 def location_template() -> str:
-    """The kubeconform `-schema-location` for the cache."""
+    """The kubeconform `-schema-location` for the cache of Kubernetes' own kinds."""
     return str(schema_root()) + "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/" \
         "{{ .ResourceKind }}{{ .KindSuffix }}.json"
 
 
-def schema_filename(api_version: str, kind: str) -> str:
-    """kubeconform's file name for a kind: statefulset-apps-v1.json, service-v1.json."""
-    group, _, version = api_version.rpartition("/")
-    suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
-    return f"{kind.lower()}{suffix}.json"
+def locations() -> list[str]:
+    """kubeconform's schema locations of the offline caches: Kubernetes' own kinds, then the CRDs'."""
+    return [location_template(), crds.location_template()]
 
 
 @cache

@@ -32,7 +32,7 @@ import yaml
 from tools import REPO_ROOT
 from tools.base.profiles import LAPTOP_ENVIRONMENTS
 from tools.base.run import run
-from tools.cli import zookeeper
+from tools.cli import helm, zookeeper
 from tools.smoke.kube import KUBECTL_TIMEOUT, SELECTOR, KubeTarget
 from tools.smoke.scenario import FIRST_VALUE, SECOND_VALUE, NotRun, Scenario, StepFailed, Timeouts, describe
 
@@ -915,8 +915,6 @@ class KubeScenario(Scenario):
 
     def rendered(self) -> str:
         if self.kube.via == "helm":
-            from tools.cli import helm
-
             values = self.kube.source()
             return helm.template(
                 self.kube.root / "chart",

@@ -21,7 +21,7 @@ import yaml
 from tools.base.errors import UserError
 from tools.base.run import run
 from tools.cluster import build
-from tools.cluster.control_plane import http_ok
+from tools.cluster.http import http_ok
 from tools.cluster.node import config, host, images
 
 PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "local-path-provisioner")  # start order
