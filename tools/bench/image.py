@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from tools.base.contract import CLIENT_PORT, PROBE_SCRIPT
 from tools.base.errors import UserError, cli
 from tools.cli.engine import Engine
 from tools.image import build as image_build
@@ -41,7 +42,7 @@ MILESTONES = [
 def _probe_loop(ensemble: Ensemble, member: int, mode: str, runs: int) -> tuple[int, float]:
     """(false failures, mean ms per run) of `runs` consecutive probes, looped inside the member."""
     script = (
-        f"fail=0; start=$(date +%s%N); for _ in $(seq {runs}); do ready_live.sh 2181 {mode} 2>/dev/null || "
+        f"fail=0; start=$(date +%s%N); for _ in $(seq {runs}); do {PROBE_SCRIPT} {CLIENT_PORT} {mode} 2>/dev/null || "
         'fail=$((fail+1)); done; end=$(date +%s%N); echo "$fail $(( (end-start) / 1000 ))"'
     )
     result = ensemble.engine.exec(ensemble.name(member), ["bash", "-c", script], timeout=runs * 5)
@@ -53,7 +54,7 @@ def _write_load(ensemble: Ensemble, member: int, count: int) -> float:
     """Seconds for `count` creates of 512-byte znodes through one zkCli.sh session reading commands from stdin."""
     script = (
         f'value=$(head -c 512 /dev/zero | tr "\\0" x); for i in $(seq {count}); do echo "create /bench-$i $value"; '
-        "done | zkCli.sh -server 127.0.0.1:2181"
+        f"done | zkCli.sh -server 127.0.0.1:{CLIENT_PORT}"
     )
     started = time.monotonic()
     result = ensemble.engine.exec(ensemble.name(member), ["bash", "-c", script], timeout=600)
@@ -92,7 +93,7 @@ def _epoch(text: str) -> float:
 def _ready_at(ensemble: Ensemble, member: int, timeout: float) -> float:
     """Epoch at which the member's readiness probe first passed: one exec per member loops the probe inside it (the
     shared kernel clock), so the time is not inflated by an engine round trip per try."""
-    loop = (f"end=$((SECONDS + {int(timeout)})); until ready_live.sh 2181 ready 2>/dev/null; do "
+    loop = (f"end=$((SECONDS + {int(timeout)})); until {PROBE_SCRIPT} {CLIENT_PORT} ready 2>/dev/null; do "
             '((SECONDS < end)) || exit 1; sleep 0.02; done; date +%s.%N')  # fmt: skip
     result = ensemble.engine.exec(ensemble.name(member), ["bash", "-c", loop], timeout=timeout + 30)
     if result.code != 0:

@@ -6,7 +6,8 @@ import re
 import socket
 from dataclasses import dataclass
 
-CLIENT_PORT = 2181
+from tools.base.contract import CLIENT_PORT, METRICS_SCRIPT
+
 NOT_SERVING = "not currently serving requests"
 
 # A four-letter word over bash's /dev/tcp: the image needs no nc, and the reply is read until the server closes.
@@ -20,7 +21,7 @@ def four_letter_argv(word: str, port: int = CLIENT_PORT) -> list[str]:
 
 def metrics_argv(port: int = CLIENT_PORT) -> list[str]:
     """The image's `metrics.sh PORT` (mntr), as the tutorial runs it."""
-    return ["metrics.sh", str(port)]
+    return [METRICS_SCRIPT, str(port)]
 
 
 def zkcli_argv(*command: str, timeout_seconds: int, port: int = CLIENT_PORT) -> list[str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from tools.base import versions
+from tools.base.contract import KWOK_NODE_ANNOTATION
 from tools.base.errors import UserError
 from tools.base.run import run
 from tools.base.toolcache import cache_dir
@@ -40,7 +41,6 @@ PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedule
 CONTEXT = "kube-zookeeper-local"
 POD_CIDR = "10.244.0.0/16"
 NODE_PREFIX = "kz-node-"
-KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"  # value "fake": kwok runs the node; its pods run no containers
 ZONES = "abcdefghijklmnopqrstuvwxyz"
 DEFAULT_STORAGE_CLASS = build.STORAGE_CLASSES[0]
 # The control plane's API users (tokens.csv): name -> (user, group).

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tools import REPO_ROOT
 from tools.base import progress
+from tools.base.contract import METRICS_SCRIPT, PROBE_SCRIPT
 from tools.base.errors import UserError
 from tools.base.run import run, which
 from tools.cli.engine import Engine, podman_store
@@ -25,7 +26,7 @@ IMAGE_DIR = REPO_ROOT / "image"
 LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO_ROOT / "build" / "image-context"
 TAG = "kube-zookeeper:3.9.5-1"
-CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh"]
+CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", PROBE_SCRIPT, METRICS_SCRIPT, "zkCli.sh"]
 CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
 
 

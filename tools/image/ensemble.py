@@ -19,6 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import REPO_ROOT
+from tools.base.contract import (
+    ADMIN_DIR,
+    ADMIN_KEY,
+    CLIENT_PORT,
+    CONF_DIR,
+    DATA_VOLUME_DIR,
+    ENSEMBLE_DIR,
+    ENSEMBLE_KEY,
+    METRICS_PORT,
+    PROBE_SCRIPT,
+    ZK_HOME,
+)
 from tools.base.errors import UserError
 from tools.base.run import CommandError
 from tools.cli.engine import Engine
@@ -54,8 +66,8 @@ class Ensemble:
         """The desired count and a password for the run, as the ConfigMap and Secret volumes would show them."""
         if self.settings is None:
             self.settings = Path(tempfile.mkdtemp(prefix=f"{self.prefix}-"))
-        for directory, name, text in (("ensemble", "replicas", f"{self.size}\n"),
-                                      ("admin", "password", secrets.token_urlsafe(24))):  # fmt: skip
+        for directory, name, text in (("ensemble", ENSEMBLE_KEY, f"{self.size}\n"),
+                                      ("admin", ADMIN_KEY, secrets.token_urlsafe(24))):  # fmt: skip
             (self.settings / directory).mkdir(mode=0o755, exist_ok=True)
             (self.settings / directory / name).write_text(text)
             (self.settings / directory / name).chmod(0o444)
@@ -105,10 +117,10 @@ class Ensemble:
             network=self.network,
             ip=self.ip(member),
             add_hosts={self.fqdn(other): self.ip(other) for other in range(self.size)},
-            volumes=[f"{self.name(member)}-data:/var/lib/zookeeper",
-                     f"{self.settings / 'ensemble'}:/etc/zookeeper/ensemble:ro",
-                     f"{self.settings / 'admin'}:/etc/zookeeper/admin:ro"],
-            tmpfs=["/opt/zookeeper/conf"],
+            volumes=[f"{self.name(member)}-data:{DATA_VOLUME_DIR}",
+                     f"{self.settings / 'ensemble'}:{ENSEMBLE_DIR}:ro",
+                     f"{self.settings / 'admin'}:{ADMIN_DIR}:ro"],
+            tmpfs=[CONF_DIR],
             user=self.user,
             read_only=self.read_only,
             env=env,
@@ -121,18 +133,18 @@ class Ensemble:
 
     def four_letter(self, member: int, word: str) -> str:
         """A four-letter word's reply, asked inside the member (empty when it cannot be asked)."""
-        script = f". /opt/zookeeper/bin/zk-common.sh && zk_4lw 2181 {word}"
+        script = f". {ZK_HOME}/bin/zk-common.sh && zk_4lw {CLIENT_PORT} {word}"
         return self.engine.exec(self.name(member), ["bash", "-c", script], timeout=30).stdout
 
     def metrics(self, member: int) -> str:
         """The member's Prometheus page (:7000/metrics, without the HTTP headers), fetched inside the member."""
-        script = ('exec 3<>/dev/tcp/127.0.0.1/7000 && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 '
+        script = (f'exec 3<>/dev/tcp/127.0.0.1/{METRICS_PORT} && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 '
                   "&& timeout 10 cat <&3")
         page = self.engine.exec(self.name(member), ["bash", "-c", script], timeout=30).stdout
         return page.split("\r\n\r\n", 1)[-1]
 
     def probe(self, member: int, mode: str) -> bool:
-        return self.engine.exec(self.name(member), ["ready_live.sh", "2181", mode], timeout=30).code == 0
+        return self.engine.exec(self.name(member), [PROBE_SCRIPT, str(CLIENT_PORT), mode], timeout=30).code == 0
 
     def mode(self, member: int) -> str:
         """leader, follower, standalone, or '' when the member is not serving."""

@@ -30,20 +30,19 @@ from pathlib import Path
 import yaml
 
 from tools import REPO_ROOT
+from tools.base.contract import ADMIN_DIR, DATA_DIR, ENSEMBLE_KEY, KWOK_NODE_ANNOTATION
 from tools.base.profiles import LAPTOP_ENVIRONMENTS
 from tools.base.run import run
 from tools.cli import helm, zookeeper
 from tools.smoke.kube import KUBECTL_TIMEOUT, SELECTOR, KubeTarget
 from tools.smoke.scenario import FIRST_VALUE, SECOND_VALUE, NotRun, Scenario, StepFailed, Timeouts, describe
 
-KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 PSA_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
 ROLLED_SUFFIX = "-rolled"
 SCALED_TO = 5  # 3 -> 5 -> 3: the step each way changes 2 members, which 5 members can lose with a quorum left
 FIVE_MEMBERS = "components/five-members"
 # Objects every namespace has, which a delete of the ensemble leaves alone.
-ADMIN_DIR = "/etc/zookeeper/admin"
 SCALING_POLICY = "kube-zookeeper-scaling-step"  # admission/: refuses a too-big step of spec.replicas
 NAMESPACE_DEFAULTS = {"configmap/kube-root-ca.crt", "serviceaccount/default"}
 
@@ -449,7 +448,7 @@ class KubeScenario(Scenario):
         )
 
     def data_files(self, member: int) -> set[str]:
-        script = 'ls "${ZOO_DATA_DIR:-/var/lib/zookeeper/data}/version-2"'
+        script = f'ls "${{ZOO_DATA_DIR:-{DATA_DIR}}}/version-2"'
         result = self.target.exec(member, ["bash", "-c", script], self.timeouts.command)
         return set(result.stdout.split()) if result.code == 0 else set()
 
@@ -598,8 +597,8 @@ class KubeScenario(Scenario):
         for document in yaml.safe_load_all(self.rendered()):
             if document and document.get("kind") == "StatefulSet":
                 document["spec"]["replicas"] = members
-            if document and document.get("kind") == "ConfigMap" and "replicas" in (document.get("data") or {}):
-                document["data"]["replicas"] = str(members)
+            if document and document.get("kind") == "ConfigMap" and ENSEMBLE_KEY in (document.get("data") or {}):
+                document["data"][ENSEMBLE_KEY] = str(members)
             documents.append(document)
         return yaml.safe_dump_all([d for d in documents if d])
 

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tools.base.contract import ADMIN_DIR, ADMIN_KEY, ENSEMBLE_DIR, ENSEMBLE_KEY
 from tools.base.errors import UserError
 from tools.base.profiles import Profile
 from tools.base.run import Result
@@ -28,8 +29,6 @@ from tools.render.pod import pod_template
 from tools.smoke.target import Target
 
 MAX_MEMBERS = 5  # addresses and host entries for every member a scale may create
-ENSEMBLE_DIR = "/etc/zookeeper/ensemble"  # the ensemble ConfigMap's mount (file `replicas`)
-ADMIN_DIR = "/etc/zookeeper/admin"  # the admin Secret's mount (file `password`)
 
 
 class LocalTarget(Target):
@@ -137,7 +136,7 @@ class LocalTarget(Target):
 
     def write_settings(self) -> None:
         """The ensemble ConfigMap's `replicas` and the admin Secret's `password`, each replaced in one rename."""
-        files = (("ensemble", "replicas", f"{self.members}\n"), ("admin", "password", self.password))
+        files = (("ensemble", ENSEMBLE_KEY, f"{self.members}\n"), ("admin", ADMIN_KEY, self.password))
         for directory, name, text in files:
             folder = self.settings / directory
             folder.mkdir(mode=0o755, exist_ok=True)

@@ -15,6 +15,16 @@ from dataclasses import dataclass
 import yaml
 
 from tools import REPO_ROOT
+from tools.base.contract import (
+    ADMIN_DIR,
+    ADMIN_KEY,
+    CLIENT_PORT,
+    ELECTION_PORT,
+    ENSEMBLE_DIR,
+    ENSEMBLE_KEY,
+    PROBE_SCRIPT,
+    SERVER_PORT,
+)
 from tools.checks.policy import reach
 from tools.checks.policy.context import JVM_OPTION_VARS, Context, Setting, probe_words
 from tools.checks.policy.model import (
@@ -367,9 +377,6 @@ def odd_replicas(ctx: Context):
                       f"member(s), no more than {size - 1} would; use an odd number >= 3 (3 or 5)")
 
 
-ENSEMBLE_DIR = "/etc/zookeeper/ensemble"  # the member count the members grow or shrink the voting set to
-ADMIN_DIR = "/etc/zookeeper/admin"  # the password of the super user the members reconfigure the ensemble as
-
 
 def mounted_volume(c: Container, mount_path: str) -> tuple[dict | None, int | None]:
     """The pod volume the container mounts at mount_path (None if nothing is), and the mount's index."""
@@ -396,7 +403,7 @@ def ensemble_count(ctx: Context):
         config_map = ctx.named("ConfigMap", name)
         if config_map is None:
             continue  # not among the checked objects (a ConfigMap of the user's): nothing to compare
-        count = get(config_map.doc, ("data", "replicas"))
+        count = get(config_map.doc, ("data", ENSEMBLE_KEY))
         if count is None or str(count).strip() != str(size):
             got = "has no key replicas" if count is None else f"says replicas {count}"
             yield Hit(config_map, ("data", "replicas"), f"{config_map.ref} {got} but {c.manifest.ref} has replicas "
@@ -428,7 +435,7 @@ def admin_secret_mounted(ctx: Context):
                       "auth.existingSecret)")
             continue
         items = get_list(volume, ("secret", "items"))
-        if items and not any(get(i, ("key",)) == "password" and get(i, ("path",)) == "password" for i in items):
+        if items and not any(get(i, ("key",)) == ADMIN_KEY and get(i, ("path",)) == ADMIN_KEY for i in items):
             index = get_list(c.manifest.doc, (*c.pod_path, "volumes")).index(volume)
             yield Hit(c.manifest, (*c.pod_path, "volumes", index, "secret", "items"),
                       f"the Secret volume's items leave out {ADMIN_DIR}/password; drop items, or map the key "
@@ -461,7 +468,7 @@ def dev_admin_password() -> str | None:
     for generator in get_list(yaml.safe_load(path.read_text(encoding="utf-8")), ("secretGenerator",)):
         for literal in get_list(generator, ("literals",)):
             key, _, value = str(literal).partition("=")
-            if key == "password":
+            if key == ADMIN_KEY:
                 return value
     return None
 
@@ -477,7 +484,7 @@ def no_known_admin_password(ctx: Context):
         return
     for secret in ctx.by_kind["Secret"]:
         for field in ("stringData", "data"):
-            value = get(secret.doc, (field, "password"))
+            value = get(secret.doc, (field, ADMIN_KEY))
             if value is None:
                 continue
             text = str(value)
@@ -487,7 +494,7 @@ def no_known_admin_password(ctx: Context):
                 except (binascii.Error, ValueError):
                     continue
             if text == known:
-                yield Hit(secret, (field, "password"), f"{secret.ref} carries the laptop password of "
+                yield Hit(secret, (field, ADMIN_KEY), f"{secret.ref} carries the laptop password of "
                           f"{DEV_ADMIN_COMPONENT}, which anyone who reads the repository knows, and with it may "
                           "reconfigure the ensemble; drop that component and create the Secret yourself (README, "
                           "\"The admin Secret\")")
@@ -662,8 +669,8 @@ def policy_types(policy) -> set[str]:
     return {"Ingress"} | ({"Egress"} if get(policy.doc, ("spec", "egress")) is not None else set())
 
 
-QUORUM_PORTS = (("ZOO_SERVER_PORT", 2888, "quorum"), ("ZOO_ELECTION_PORT", 3888, "leader election"),
-                ("ZOO_CLIENT_PORT", 2181, "the ensemble loop's checks of its peers"))
+QUORUM_PORTS = (("ZOO_SERVER_PORT", SERVER_PORT, "quorum"), ("ZOO_ELECTION_PORT", ELECTION_PORT, "leader election"),
+                ("ZOO_CLIENT_PORT", CLIENT_PORT, "the ensemble loop's checks of its peers"))
 QUORUM_HARM = {"the ensemble loop's checks of its peers": "members cannot tell which peers are up, so the "
                "ensemble never grows or shrinks to replicas"}
 
@@ -747,7 +754,7 @@ def members_reach_each_other(ctx: Context):
 @rule("ZK-NET-005", WARNING, "the client port is open only to the clients named, not to every source")
 def client_port_not_open_to_all(ctx: Context):
     for c in ensemble_containers(ctx):
-        number, names = member_port(ctx, c, "ZOO_CLIENT_PORT", 2181)
+        number, names = member_port(ctx, c, "ZOO_CLIENT_PORT", CLIENT_PORT)
         for policy in policies_for(ctx, c.manifest):
             for index, entry in enumerate(get_list(policy.doc, ("spec", "ingress"))):
                 if not port_listed(get_list(entry, ("ports",)), number, names):
@@ -823,7 +830,7 @@ def liveness_probe(ctx: Context):
     for c in ensemble_containers(ctx):
         if not c.spec.get("livenessProbe"):
             yield Hit(c.manifest, (*c.path, "livenessProbe"), f"container {c.name}: add a livenessProbe "
-                      "(exec ready_live.sh 2181 live: ruok answers imok)")
+                      f"(exec {PROBE_SCRIPT} {CLIENT_PORT} live: ruok answers imok)")
 
 
 @rule("ZK-PRB-002", ERROR, "readiness probe present")
@@ -831,7 +838,7 @@ def readiness_probe(ctx: Context):
     for c in ensemble_containers(ctx):
         if not c.spec.get("readinessProbe"):
             yield Hit(c.manifest, (*c.path, "readinessProbe"), f"container {c.name}: add a readinessProbe "
-                      "(exec ready_live.sh 2181 ready: the member serves)")
+                      f"(exec {PROBE_SCRIPT} {CLIENT_PORT} ready: the member serves)")
 
 
 @rule("ZK-PRB-003", ERROR, "every four-letter word the probes use is whitelisted")
