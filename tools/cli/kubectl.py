@@ -1,4 +1,4 @@
-"""kubectl's built-in kustomize."""
+"""kubectl, as found on PATH, and its built-in kustomize."""
 
 from __future__ import annotations
 

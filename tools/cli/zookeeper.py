@@ -1,4 +1,5 @@
-"""What the scenario runs inside a member, and how it reads the answers: four-letter words and zkCli.sh."""
+"""ZooKeeper's own CLI surface: what smoke and the image's ensemble run inside a member, and how they read the
+answers (four-letter words, zkCli.sh, parsing srvr, mntr and conf)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ Each mistake runs only the checks its edited files can reach: validate over the 
 (with the other side of each environment, so parity runs), against the oldest and the newest Kubernetes version;
 pytest over the image scripts' engine-free tests for image/, over the schema tests for chart/values.schema.json.
 A baseline run on an unedited copy must pass first, so a mistake counts as caught only for what it changed.
+
+Layer 7 (beside tools/bench, which it never imports): may import every lower layer.
 """
 
 from __future__ import annotations
