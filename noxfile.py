@@ -38,14 +38,14 @@ def render(session: nox.Session) -> None:
 def validate(session: nox.Session) -> None:
     """Render, kubeconform every profile against Kubernetes 1.25..newest, policy rules, chart parity."""
     _install(session)
-    session.run("python", "-m", "tools.validate", *session.posargs)
+    session.run("python", "-m", "tools.checks.validate", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def policy(session: nox.Session) -> None:
     """Run the policy rules over the rendered profiles (-- --format json|junit)."""
     _install(session)
-    session.run("python", "-m", "tools.policy", *session.posargs)
+    session.run("python", "-m", "tools.checks.policy", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -59,7 +59,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff, yamllint, shellcheck, hadolint and the README values table (-- --fix rewrites the table)."""
     _install(session, "lint")
-    session.run("python", "-m", "tools.lint", *session.posargs)
+    session.run("python", "-m", "tools.checks.lint", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import image, progress
-from tools.engine import BASE_IMAGE, Engine
-from tools.errors import ToolMissing
+from tools.base import progress
+from tools.base.errors import ToolMissing
+from tools.cli.engine import BASE_IMAGE, Engine
+from tools.image import build as image_build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,5 +57,5 @@ def zk_image(engine: Engine) -> str:
     """The image tag, built once per session (the layer cache makes a rebuild quick); a failed build fails."""
     if not shutil.which("mvn"):
         pytest.skip("mvn not found: it fetches the pinned ZooKeeper jars")
-    image.build(engine, image.TAG)
-    return image.TAG
+    image_build.build(engine, image_build.TAG)
+    return image_build.TAG

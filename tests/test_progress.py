@@ -1,4 +1,4 @@
-"""tools.progress: a slow step says what it does, that it happens once, that it is still running, and how long it
+"""tools.base.progress: a slow step says what it does, that it happens once, that it is still running, and how long it
 took; a failed step says so and the error goes on."""
 
 import threading
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tools import progress, toolcache
+from tools.base import progress, toolcache
 
 
 @pytest.fixture

@@ -133,8 +133,8 @@ def test_the_command_runs_as_shown(readme, command):
 
 
 def helm_binary() -> str:
-    from tools import helm
-    from tools.errors import ToolMissing
+    from tools.base.errors import ToolMissing
+    from tools.cli import helm
 
     try:
         return helm.helm()

@@ -5,8 +5,9 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
-from tools import REPO_ROOT, image
-from tools.profiles import Profile
+from tools import REPO_ROOT
+from tools.base.profiles import Profile
+from tools.image import build as image_build
 from tools.render import render
 
 POM = "{http://maven.apache.org/POM/4.0.0}"
@@ -21,14 +22,14 @@ def statefulset_image(profile: Profile) -> str:
 def test_every_file_names_the_image_that_tools_image_builds():
     pom = ET.parse(REPO_ROOT / "image" / "pom.xml").getroot()
     zookeeper_version = pom.find(f"{POM}properties/{POM}zookeeper.version").text
-    name, tag = image.TAG.split(":")
+    name, tag = image_build.TAG.split(":")
     assert pom.find(f"{POM}version").text == tag
     assert tag.startswith(zookeeper_version + "-")
     dockerfile = (REPO_ROOT / "image" / "Dockerfile").read_text()
     assert re.search(r'org\.opencontainers\.image\.version="([^"]+)"', dockerfile).group(1) == tag
     for env in ("kind", "minikube"):
-        assert statefulset_image(Profile("overlay", env)) == image.TAG
-        assert statefulset_image(Profile("chart", env)) == image.TAG
+        assert statefulset_image(Profile("overlay", env)) == image_build.TAG
+        assert statefulset_image(Profile("chart", env)) == image_build.TAG
     chart = yaml.safe_load((REPO_ROOT / "chart" / "Chart.yaml").read_text())
     assert chart["appVersion"] == zookeeper_version
     base = yaml.safe_load((REPO_ROOT / "base" / "kustomization.yaml").read_text())

@@ -1,4 +1,4 @@
-"""Rendering the chart for the tests: the real, pinned helm through tools.helm."""
+"""Rendering the chart for the tests: the real, pinned helm through tools.cli.helm."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from tools import REPO_ROOT, helm
-from tools.profiles import ENVIRONMENTS
+from tools import REPO_ROOT
+from tools.base.profiles import ENVIRONMENTS
+from tools.cli import helm
 
 CHART = REPO_ROOT / "chart"
 CI_VALUES = {env: CHART / "ci" / f"{env}-values.yaml" for env in ENVIRONMENTS}

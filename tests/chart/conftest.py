@@ -1,9 +1,9 @@
-"""Chart tests run the real, pinned helm (tools.toolcache); without it (and without Go to build it) they skip."""
+"""Chart tests run the real, pinned helm (tools.base.toolcache); without it (and without Go to build it) they skip."""
 
 import pytest
 
-from tools import helm
-from tools.errors import ToolMissing
+from tools.base.errors import ToolMissing
+from tools.cli import helm
 
 
 @pytest.fixture(scope="session", autouse=True)

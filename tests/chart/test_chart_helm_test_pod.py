@@ -11,10 +11,11 @@ import pytest
 import yaml
 from chart_helpers import one
 
-from tools.engine import Engine
-from tools.profiles import Profile
+from tools.base.profiles import Profile
+from tools.cli.engine import Engine
 from tools.render import render
-from tools.smoke.local import NAMESPACE, LocalTarget
+from tools.render.pod import NAMESPACE
+from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,9 @@ import shutil
 import pytest
 from chart_helpers import CHART, CI_VALUES
 
-from tools import helm, versions
-from tools.run import run
+from tools.base import versions
+from tools.base.run import run
+from tools.cli import helm
 
 
 @pytest.mark.parametrize("env", ["default", *CI_VALUES])

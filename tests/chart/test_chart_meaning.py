@@ -10,8 +10,9 @@ import pytest
 import yaml
 from chart_helpers import CHART, CI_VALUES, one, render
 
-from tools import REPO_ROOT, helm
-from tools.run import run
+from tools import REPO_ROOT
+from tools.base.run import run
+from tools.cli import helm
 
 SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
 RELEASES = [("zk", "default"), ("kafka-coordination", "messaging"), ("zookeeper", "zk-prod")]

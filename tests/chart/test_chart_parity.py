@@ -1,4 +1,5 @@
-"""tools.parity on real renders: every environment's chart matches its overlay, and a drift is reported precisely."""
+"""tools.checks.parity on real renders: every environment's chart matches its overlay, and a drift is reported
+precisely."""
 
 import os
 import subprocess
@@ -8,9 +9,11 @@ import pytest
 import yaml
 from chart_helpers import CI_VALUES
 
-from tools import REPO_ROOT, helm, parity
+from tools import REPO_ROOT
+from tools.base.profiles import ENVIRONMENTS, Profile, select
+from tools.checks import parity
+from tools.cli import helm
 from tools.mutate import copy_repository
-from tools.profiles import ENVIRONMENTS, Profile, select
 from tools.render import render_all
 
 
@@ -95,7 +98,7 @@ def test_the_extra_datalog_volume_shows_as_a_list_item_matched_by_name(rendered,
 
 def test_the_command_line_renders_compares_and_exits_zero_when_they_match(rendered, tmp_path):
     assert [d for d in parity.check(rendered) if d.env == "kind"] == []  # as the test above requires
-    result = subprocess.run([sys.executable, "-m", "tools.parity", "kind", "--build-dir", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "tools.checks.parity", "kind", "--build-dir", str(tmp_path)],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "parity: chart and overlays match for kind"
@@ -109,8 +112,8 @@ def test_the_command_line_prints_each_difference_and_exits_one(tmp_path):
     text = values.read_text()
     assert text.count("  limits:\n    memory: 512Mi\n") == 1
     values.write_text(text.replace("  limits:\n    memory: 512Mi\n", "  limits:\n    memory: 640Mi\n"))
-    result = subprocess.run([sys.executable, "-m", "tools.parity", "kind", "--build-dir", str(tmp_path / "build")],
-                            capture_output=True, text=True, cwd=copy, timeout=300,
+    result = subprocess.run([sys.executable, "-m", "tools.checks.parity", "kind", "--build-dir",
+                             str(tmp_path / "build")], capture_output=True, text=True, cwd=copy, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(copy)})
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stdout.splitlines() == [
@@ -121,7 +124,7 @@ def test_the_command_line_prints_each_difference_and_exits_one(tmp_path):
 
 
 def test_an_unknown_environment_is_a_clean_error():
-    result = subprocess.run([sys.executable, "-m", "tools.parity", "staging"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "tools.checks.parity", "staging"], capture_output=True, text=True,
                             cwd=REPO_ROOT, timeout=60)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "unknown environment staging" in result.stderr

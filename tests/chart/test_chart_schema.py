@@ -6,8 +6,9 @@ import pytest
 import yaml
 from chart_helpers import CHART
 
-from tools import helm, policy
-from tools.run import CommandError
+from tools.base.run import CommandError
+from tools.checks import policy
+from tools.cli import helm
 
 SCHEMA_FAILURE = "values don't meet the specifications of the schema"
 

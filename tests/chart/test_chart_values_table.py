@@ -7,8 +7,9 @@ import sys
 import pytest
 from chart_helpers import CHART
 
-from tools import REPO_ROOT, values_table
-from tools.errors import UserError
+from tools import REPO_ROOT
+from tools.base.errors import UserError
+from tools.render import values_table
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def chart_copy(tmp_path):
 
 
 def run_tool(*args):
-    return subprocess.run([sys.executable, "-m", "tools.values_table", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tools.render.values_table", *args], capture_output=True, text=True,
                           cwd=REPO_ROOT, timeout=60)
 
 

@@ -6,18 +6,18 @@ import subprocess
 
 import pytest
 
-from tools import kustomize
+from tools.base.errors import UserError
+from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.cluster import control_plane
 from tools.cluster.__main__ import main
 from tools.cluster.control_plane import PROCESSES, LocalCluster, listeners
-from tools.errors import UserError
 
 pytestmark = pytest.mark.slow  # the `cluster` fixture (conftest.py) skips without the binaries
 
 
 def kubectl(cluster, *args, input=None):
     return subprocess.run(
-        [kustomize.kubectl(), "--kubeconfig", str(cluster.kubeconfig), *args],
+        [kubectl_binary(), "--kubeconfig", str(cluster.kubeconfig), *args],
         input=input,
         capture_output=True,
         text=True,

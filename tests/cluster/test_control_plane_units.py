@@ -5,10 +5,10 @@ import socket
 
 import pytest
 
-from tools import versions
+from tools.base import versions
+from tools.base.errors import UserError
 from tools.cluster import build, control_plane
 from tools.cluster.__main__ import main
-from tools.errors import UserError
 
 
 def test_wrapper_modules_pin_the_versions_in_tools_versions():

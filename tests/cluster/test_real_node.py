@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from tools import REPO_ROOT, kustomize
+from tools import REPO_ROOT
+from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.cluster import build, control_plane
 from tools.cluster.control_plane import LocalCluster
 from tools.cluster.node import config, host, real
@@ -41,7 +42,7 @@ def real_cluster(cluster_binaries, tmp_path_factory):
 
 def kubectl(cluster, *args, input=None, check=True, timeout=120):
     result = subprocess.run(
-        [kustomize.kubectl(), "--kubeconfig", str(cluster.kubeconfig), *args],
+        [kubectl_binary(), "--kubeconfig", str(cluster.kubeconfig), *args],
         input=input, capture_output=True, text=True, timeout=timeout,
     )
     if check:

@@ -152,7 +152,7 @@ def skipped_cluster(monkeypatch, skipped: str):
 
 
 def test_smoke_asking_for_a_skipped_real_node_runs_on_kwok_and_says_why_its_zookeeper_steps_cannot(monkeypatch):
-    from tools import kustomize
+    from tools.cli import kubectl
     from tools.smoke import clusters
     from tools.smoke.kube import Kubectl, KubeTarget
     from tools.smoke.kube_checks import KubeScenario
@@ -164,14 +164,14 @@ def test_smoke_asking_for_a_skipped_real_node_runs_on_kwok_and_says_why_its_zook
     assert cluster.nodes == "kwok"
     assert cluster.not_run == "no real node here: containerd not found: apt-get install containerd"
     assert said and "real node SKIPPED" in said[0]
-    target = KubeTarget("kind", "kustomize", Kubectl(kustomize.kubectl(), None, "ns"), progress=lambda line: None)
+    target = KubeTarget("kind", "kustomize", Kubectl(kubectl.kubectl(), None, "ns"), progress=lambda line: None)
     scenario = KubeScenario(target, progress=lambda line: None, nodes=cluster.nodes, not_run=cluster.not_run)
     with pytest.raises(NotRun, match="no real node here: containerd not found"):
         scenario.zookeeper_step("ruok", lambda: "ran")()
 
 
 def test_smoke_asking_for_a_real_node_the_cluster_never_had_is_one_line_with_the_command(monkeypatch):
-    from tools.errors import UserError
+    from tools.base.errors import UserError
     from tools.smoke import clusters
 
     skipped_cluster(monkeypatch, "")
@@ -185,7 +185,7 @@ class FakeScenario:
     def __init__(self, listing: str):
         from types import SimpleNamespace
 
-        from tools.run import Result
+        from tools.base.run import Result
 
         self.everyone = [0, 1, 2]
         self.kube = SimpleNamespace(members=3)
@@ -221,8 +221,8 @@ def test_every_acknowledged_write_present_passes_and_too_few_writes_cannot_pass(
 
 
 def test_the_kind_profile_on_kwok_nodes_beside_a_real_node_is_refused_with_the_way_out(monkeypatch):
+    from tools.base.errors import UserError
     from tools.cluster import control_plane
-    from tools.errors import UserError
     from tools.smoke import clusters
 
     skipped_cluster(monkeypatch, "")

@@ -5,7 +5,9 @@ import shutil
 
 import pytest
 
-from tools import REPO_ROOT, helm, kustomize
+from tools import REPO_ROOT
+from tools.cli import helm
+from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.smoke.kube import Helm, Kubectl, KubeTarget, new_namespace
 from tools.smoke.kube_checks import KubeScenario
 
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.slow  # the `cluster` fixture (conftest.py) skips witho
 
 
 def scenario_report(cluster, env, root=REPO_ROOT):
-    kubectl = Kubectl(kustomize.kubectl(), None, new_namespace(), str(cluster.kubeconfig))
+    kubectl = Kubectl(kubectl_binary(), None, new_namespace(), str(cluster.kubeconfig))
     target = KubeTarget(env, "kustomize", kubectl, root=root, rollout_timeout=30, progress=lambda line: None)
     try:
         return KubeScenario(target, progress=lambda line: None).run()
@@ -81,7 +83,7 @@ def test_a_pdb_that_allows_two_down_is_caught_by_the_eviction_step(cluster, tmp_
 
 def test_a_second_apply_after_an_immutable_change_fails_with_the_api_servers_words(cluster, tmp_path):
     root = copy_repo(tmp_path)
-    kubectl = Kubectl(kustomize.kubectl(), None, new_namespace(), str(cluster.kubeconfig))
+    kubectl = Kubectl(kubectl_binary(), None, new_namespace(), str(cluster.kubeconfig))
     target = KubeTarget("kind", "kustomize", kubectl, root=root, rollout_timeout=30, progress=lambda line: None)
     scenario = KubeScenario(target, progress=lambda line: None)
     try:
@@ -124,7 +126,7 @@ def test_a_count_in_the_pod_template_is_caught_restarting_the_members(cluster, t
 
 def test_the_chart_refuses_a_step_the_quorum_cannot_absorb_with_one_line(cluster):
     namespace = new_namespace()
-    kubectl = Kubectl(kustomize.kubectl(), None, namespace, str(cluster.kubeconfig))
+    kubectl = Kubectl(kubectl_binary(), None, namespace, str(cluster.kubeconfig))
     chart = Helm(helm.helm(), None, namespace, str(cluster.kubeconfig))
     target = KubeTarget("default", "helm", kubectl, chart, rollout_timeout=30, progress=lambda line: None)
     scenario = KubeScenario(target, progress=lambda line: None)

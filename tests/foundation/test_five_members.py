@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import REPO_ROOT, helm, parity, policy
-from tools.errors import ToolMissing
-from tools.profiles import Profile
+from tools import REPO_ROOT
+from tools.base.errors import ToolMissing
+from tools.base.profiles import Profile
+from tools.checks import parity, policy
+from tools.cli import helm
 from tools.render import render_all
 
 COMPONENT = "  - ../../components/five-members\n"

@@ -1,4 +1,4 @@
-"""`python -m tools.validate` end to end with the real kubectl kustomize and kubeconform."""
+"""`python -m tools.checks.validate` end to end with the real kubectl kustomize and kubeconform."""
 
 import json
 import os
@@ -11,17 +11,18 @@ import jsonschema
 import pytest
 import yaml
 
-from tools import REPO_ROOT, schemas
-from tools import validate as validate_module
+from tools import REPO_ROOT
+from tools.base.profiles import Profile
+from tools.checks import validate as validate_module
+from tools.cli import kubeconform
 from tools.mutate import copy_repository
-from tools.profiles import Profile
-from tools.render import render_all
+from tools.render import render_all, schemas
 
 PYTHON = sys.executable
 
 
 def validate(*args: str, env: dict | None = None, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "tools.validate", *args], capture_output=True, text=True, timeout=600,
+    return subprocess.run([PYTHON, "-m", "tools.checks.validate", *args], capture_output=True, text=True, timeout=600,
                           cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})})
 
 
@@ -56,8 +57,8 @@ def test_every_profile_validates_against_every_kubernetes_version(tmp_path):
 
 
 @pytest.mark.parametrize(("module", "broken"), [
-    ("tools/policy/__init__.py", "from tools.policy.rules import RULES, RULES_BY_ID, Rule\n"),
-    ("tools/parity.py", "from tools.profiles import ENVIRONMENTS, Profile, select\n"),
+    ("tools/checks/policy/__init__.py", "from tools.checks.policy.rules import RULES, RULES_BY_ID, Rule\n"),
+    ("tools/checks/parity.py", "from tools.base.profiles import ENVIRONMENTS, Profile, select\n"),
 ])
 def test_a_check_whose_module_cannot_load_is_an_error_naming_it(tmp_path, module, broken):
     """validate never skips a check: an import that fails (here, a name a refactor removed) fails the run."""
@@ -108,9 +109,9 @@ def test_a_yaml_syntax_error_names_file_and_line_and_writes_nothing(project_copy
     bad_line = next(i for i, text in enumerate(lines) if "limits:" in text) + 1
     lines[bad_line - 1] = "            limits: [512Mi"
     patch.write_text("\n".join(lines) + "\n")
-    result = subprocess.run([PYTHON, "-c", "import sys; from tools import render; "
-                             "from tools.profiles import all_profiles; from pathlib import Path; "
-                             "sys.exit(render.cli(lambda: render.render_all(all_profiles(Path(sys.argv[1])), "
+    result = subprocess.run([PYTHON, "-c", "import sys; from tools import render; from tools.base.errors import cli; "
+                             "from tools.base.profiles import all_profiles; from pathlib import Path; "
+                             "sys.exit(cli(lambda: render.render_all(all_profiles(Path(sys.argv[1])), "
                              "Path(sys.argv[2])))())", str(project_copy), str(build)],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert_clean_failure(result)
@@ -139,7 +140,7 @@ def test_a_missing_kubeconform_without_go_is_one_line_on_how_to_get_it(tmp_path,
 def test_standalone_schemas_resolve_every_reference(api_version, kind, tmp_path, monkeypatch):
     monkeypatch.setenv("KZ_CACHE_DIR", str(tmp_path))
     root = schemas.ensure({(api_version, kind)}, ["v1.25.0"])
-    path = root / "v1.25.0-standalone-strict" / schemas.schema_filename(api_version, kind)
+    path = root / "v1.25.0-standalone-strict" / kubeconform.schema_filename(api_version, kind)
     text = path.read_text()
     assert "_definitions.json" not in text and "kubernetes.io/api" not in text
     schema = json.loads(text)

@@ -1,4 +1,4 @@
-"""tools.engine and tools.image without building anything: engine detection, the jar pins, the base's mirror."""
+"""tools.cli.engine and tools.image without building anything: engine detection, the jar pins, the base's mirror."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import engine as engine_module
-from tools import image, kustomize
-from tools.engine import Engine
-from tools.errors import ToolMissing, UserError
+from tools.base.errors import ToolMissing, UserError
+from tools.cli import engine as engine_module
+from tools.cli import kubectl
+from tools.cli.engine import Engine
+from tools.image import build as image_build
+from tools.image.ensemble import configmap_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,7 +69,7 @@ def test_apt_mirror_is_read_from_deb822_and_one_line_sources(monkeypatch, tmp_pa
 
 
 def test_every_pinned_jar_is_a_sha256_and_zookeeper_3_9_5_is_pinned():
-    pins = image.read_lock()
+    pins = image_build.read_lock()
     assert "zookeeper-3.9.5.jar" in pins
     assert any(name.startswith("zookeeper-prometheus-metrics-") for name in pins)
     assert any(name.startswith("logback-classic-") for name in pins)
@@ -80,20 +82,20 @@ def jars(tmp_path):
         (tmp_path / name).write_bytes(content)
         paths.append(tmp_path / name)
     lock = tmp_path / "jars.sha256"
-    image.write_lock(paths, lock)
+    image_build.write_lock(paths, lock)
     return paths, lock
 
 
 def test_jars_matching_their_pins_pass(jars):
     paths, lock = jars
-    image.verify_jars(paths, image.read_lock(lock), lock)
+    image_build.verify_jars(paths, image_build.read_lock(lock), lock)
 
 
 def test_a_changed_jar_is_named(jars):
     paths, lock = jars
     paths[1].write_bytes(b"tampered")
     with pytest.raises(UserError, match=r"b-2\.0\.jar: sha256 \w+ differs from the pinned"):
-        image.verify_jars(paths, image.read_lock(lock), lock)
+        image_build.verify_jars(paths, image_build.read_lock(lock), lock)
 
 
 def test_an_unpinned_or_missing_jar_is_named(jars, tmp_path):
@@ -101,20 +103,20 @@ def test_an_unpinned_or_missing_jar_is_named(jars, tmp_path):
     extra = tmp_path / "c-3.0.jar"
     extra.write_bytes(b"new")
     with pytest.raises(UserError, match=r"c-3\.0\.jar: fetched but not pinned"):
-        image.verify_jars([*paths, extra], image.read_lock(lock), lock)
+        image_build.verify_jars([*paths, extra], image_build.read_lock(lock), lock)
     with pytest.raises(UserError, match=r"a-1\.0\.jar: pinned in jars\.sha256 but not fetched"):
-        image.verify_jars(paths[1:], image.read_lock(lock), lock)
+        image_build.verify_jars(paths[1:], image_build.read_lock(lock), lock)
 
 
 def test_a_malformed_lock_line_is_located(tmp_path):
     lock = tmp_path / "jars.sha256"
     lock.write_text("# header\n" + "0" * 64 + "  ok.jar\nnot-a-hash  bad.jar\n")
     with pytest.raises(UserError, match=rf"{lock}:3: expected"):
-        image.read_lock(lock)
+        image_build.read_lock(lock)
 
 
 def test_configmap_env_is_the_base_configmap():
     """The local ensemble gets exactly what the base's generated ConfigMap gives pods: every key, every value."""
-    (configmap,) = [d for d in yaml.safe_load_all(kustomize.build(REPO / "base"))
+    (configmap,) = [d for d in yaml.safe_load_all(kubectl.build(REPO / "base"))
                     if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("zookeeper-config-")]
-    assert image.configmap_env() == configmap["data"]
+    assert configmap_env() == configmap["data"]

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from tools.engine import Engine
-from tools.image import Ensemble
+from tools.cli.engine import Engine
+from tools.image.ensemble import Ensemble
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import image
-from tools.engine import Engine, docker_reference
-from tools.run import CommandError
+from tools.base.run import CommandError
+from tools.cli.engine import Engine, docker_reference
+from tools.image import build as image_build
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def podman(monkeypatch, tmp_path) -> Engine:
 
 
 def test_after_a_podman_build_it_says_where_the_image_is_and_how_each_target_gets_it(podman, tmp_path):
-    lines = image.next_steps(podman, image.TAG)
+    lines = image_build.next_steps(podman, image_build.TAG)
     text = "\n".join(lines)
     assert f"podman's private store ({tmp_path / 'store'})" in lines[0]
     save = "nox -s image -- --save build/kube-zookeeper.tar"
@@ -39,18 +39,19 @@ def test_after_a_podman_build_it_says_where_the_image_is_and_how_each_target_get
 
 
 def test_after_a_docker_build_kind_and_minikube_load_it_by_name():
-    text = "\n".join(image.next_steps(Engine("docker", "/usr/bin/docker"), image.TAG))
-    assert f"kind load docker-image {image.TAG}" in text and f"minikube image load {image.TAG}" in text
+    text = "\n".join(image_build.next_steps(Engine("docker", "/usr/bin/docker"), image_build.TAG))
+    assert f"kind load docker-image {image_build.TAG}" in text and f"minikube image load {image_build.TAG}" in text
 
 
 def test_after_save_the_commands_name_the_archive(podman, tmp_path):
     archive = tmp_path / "out" / "zk.tar"
-    text = "\n".join(image.next_steps(podman, image.TAG, archive=archive))
+    text = "\n".join(image_build.next_steps(podman, image_build.TAG, archive=archive))
     assert f"kind load image-archive {archive}" in text and f"docker load -i {archive}" in text
 
 
 def test_after_push_it_says_where_to_point_the_manifests(podman):
-    text = "\n".join(image.next_steps(podman, image.TAG, pushed="registry.corp.internal/zk/kube-zookeeper:3.9.5-1"))
+    pushed = "registry.corp.internal/zk/kube-zookeeper:3.9.5-1"
+    text = "\n".join(image_build.next_steps(podman, image_build.TAG, pushed=pushed))
     assert "newName: registry.corp.internal/zk/kube-zookeeper in components/registry-image/kustomization.yaml" in text
     assert "--set image.repository=registry.corp.internal/zk/kube-zookeeper" in text
 

@@ -13,8 +13,8 @@ from io import BytesIO
 import pytest
 
 from tools import REPO_ROOT
-from tools.image import CONTEXT_DIR
-from tools.profiles import Profile
+from tools.base.profiles import Profile
+from tools.image.build import CONTEXT_DIR
 from tools.smoke.local import LocalTarget
 from tools.smoke.scale import ScaleScenario
 

@@ -298,7 +298,7 @@ def test_the_smallest_limit_with_a_derived_heap_is_192mi(tmp_path):
 @pytest.mark.parametrize("limit_mib", [192, 256, 300, 512, 1024, 2048, 8192])
 def test_the_heap_ceiling_is_policy_zk_res_004s(limit_mib):
     """start.sh's shell arithmetic and the policy rule's headroom() give the same largest heap for a limit."""
-    from tools.policy.rules import headroom
+    from tools.checks.policy.rules import headroom
 
     limit = limit_mib * MIB
     assert int(out('zk_max_heap_mib "$1"', str(limit))) == int((limit - headroom(limit)) // MIB)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tools import promtool
-from tools.errors import ToolMissing
-from tools.manifests import Manifest, load_text
-from tools.profiles import Profile
+from tools.base.errors import ToolMissing
+from tools.base.profiles import Profile
+from tools.cli import promtool
 from tools.render import render
+from tools.render.manifests import Manifest, load_text
 
 HERE = Path(__file__).resolve().parent
 RULES_TEST = HERE / "zookeeper-rules-test.yaml"

@@ -11,7 +11,7 @@ import yaml
 
 from tests.monitoring.conftest import RULES_TEST
 from tools import REPO_ROOT
-from tools.monitoring import rules
+from tools.checks import alerts
 
 ALERTS = ["ZooKeeperQuorumLost", "ZooKeeperMemberNotServing", "ZooKeeperNoLeader", "ZooKeeperSyncedFollowersLow",
           "ZooKeeperOutstandingRequestsHigh", "ZooKeeperRequestLatencyHigh", "ZooKeeperFsyncSlow",
@@ -20,13 +20,13 @@ ALERTS = ["ZooKeeperQuorumLost", "ZooKeeperMemberNotServing", "ZooKeeperNoLeader
 
 
 def all_rules(manifests) -> list[dict]:
-    return [rule for group in rules.groups(manifests) for rule in group["rules"]]
+    return [rule for group in alerts.groups(manifests) for rule in group["rules"]]
 
 
 def with_rule_changed(manifests, alert: str, old: str, new: str):
     """A copy of the manifests whose `alert` expression has `old` replaced by `new` (which must be there)."""
     changed = copy.deepcopy(manifests)
-    for manifest in rules.prometheus_rules(changed):
+    for manifest in alerts.prometheus_rules(changed):
         for group in manifest.doc["spec"]["groups"]:
             for rule in group["rules"]:
                 if rule.get("alert") == alert:
@@ -42,17 +42,17 @@ def test_both_paths_carry_the_issue_s_alerts(production):
 
 @pytest.mark.parametrize("profile", ["overlay-production", "chart-production"])
 def test_promtool_check_rules_passes(promtool_binary, production, tmp_path, profile):
-    assert rules.check(production[profile], tmp_path) == []
+    assert alerts.check(production[profile], tmp_path) == []
 
 
 def test_promtool_check_rules_reports_a_broken_expression(promtool_binary, production, tmp_path):
     broken = with_rule_changed(production["overlay-production"], "ZooKeeperFsyncSlow", "rate(", "rate((")
-    problems = rules.check(broken, tmp_path)
+    problems = alerts.check(broken, tmp_path)
     assert len(problems) == 1 and "PrometheusRule/zookeeper" in problems[0] and "parse error" in problems[0]
 
 
 def test_promtool_unit_tests_pass(promtool_binary, production, tmp_path):
-    passed, output = rules.unit_test(production["overlay-production"], RULES_TEST, tmp_path)
+    passed, output = alerts.unit_test(production["overlay-production"], RULES_TEST, tmp_path)
     assert passed, output
     assert "SUCCESS" in output
 
@@ -65,7 +65,7 @@ def test_promtool_unit_tests_pass(promtool_binary, production, tmp_path):
 ])
 def test_promtool_unit_tests_catch_a_changed_rule(promtool_binary, production, tmp_path, alert, old, new):
     changed = with_rule_changed(production["overlay-production"], alert, old, new)
-    passed, output = rules.unit_test(changed, RULES_TEST, tmp_path)
+    passed, output = alerts.unit_test(changed, RULES_TEST, tmp_path)
     assert not passed
     assert f"alertname: {alert}" in output
 
@@ -112,10 +112,10 @@ def test_the_chart_puts_its_own_names_into_the_rules(production):
     ('label_replace(zz, "dst", "$1", "src", "(.*)") > bool 0', {"zz"}),
 ])
 def test_metric_names_of_an_expression(expr, names):
-    assert rules.metric_names(expr) == names
+    assert alerts.metric_names(expr) == names
 
 
 def test_exposition_names_read_samples_not_comments_or_headers():
     page = ("HTTP/1.1 200 OK\nDate: Thu, 26 Nov 2026\n\n# HELP a_total things\n# TYPE a_total counter\n"
             'a_total 3.0\nb{area="heap",} 1.6E7\nc_sum 0.0\nc{quantile="0.5",} NaN\nd -Inf\n')
-    assert rules.exposition_names(page) == {"a_total", "b", "c_sum", "c", "d"}
+    assert alerts.exposition_names(page) == {"a_total", "b", "c_sum", "c", "d"}

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tools import kubeconform, schemas, versions
-from tools.errors import ToolMissing, UserError
-from tools.monitoring import crds
-from tools.validate import schema_findings
+from tools.base import versions
+from tools.base.errors import ToolMissing, UserError
+from tools.checks.validate import schema_findings
+from tools.cli import kubeconform
+from tools.render import crds, schemas
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from tools.engine import Engine
-from tools.image import Ensemble
-from tools.monitoring import rules
+from tools.checks import alerts
+from tools.cli.engine import Engine
+from tools.image.ensemble import Ensemble
 
 pytestmark = pytest.mark.slow
 
@@ -29,30 +29,30 @@ def pages(ensemble) -> dict[str, str]:
 
 
 def exported(pages: dict[str, str]) -> set[str]:
-    return set().union(*(rules.exposition_names(page) for page in pages.values()))
+    return set().union(*(alerts.exposition_names(page) for page in pages.values()))
 
 
 def test_the_image_exports_every_name_the_rules_read(production, pages):
     names = exported(pages)
     assert len(names) > 250, f"only {len(names)} names scraped: {sorted(names)[:20]}"
     for profile, manifests in production.items():
-        for alert, used in rules.rule_metric_names(manifests).items():
-            missing = sorted(used - names - set(rules.FROM_ELSEWHERE))
+        for alert, used in alerts.rule_metric_names(manifests).items():
+            missing = sorted(used - names - set(alerts.FROM_ELSEWHERE))
             assert not missing, f"{profile}: {alert} reads {missing}, which the image does not export"
 
 
 def test_the_image_exports_every_name_the_dashboard_reads(production, pages):
     for profile, manifests in production.items():
-        used = rules.dashboard_metric_names(manifests)
+        used = alerts.dashboard_metric_names(manifests)
         assert used, f"{profile}: no dashboard queries found"
-        missing = sorted(used - exported(pages) - set(rules.FROM_ELSEWHERE))
+        missing = sorted(used - exported(pages) - set(alerts.FROM_ELSEWHERE))
         assert not missing, f"{profile}: the dashboard reads {missing}, which the image does not export"
 
 
 def test_serving_members_show_what_the_rules_count_on(pages):
     """quorum_size on every serving member, leader_uptime and synced_followers only on the leader."""
     assert sorted(pages) == ["follower", "leader"]
-    leader, follower = (rules.exposition_names(pages[role]) for role in ("leader", "follower"))
+    leader, follower = (alerts.exposition_names(pages[role]) for role in ("leader", "follower"))
     assert {"quorum_size", "leader_uptime", "synced_followers"} <= leader
     assert "quorum_size" in follower and not {"leader_uptime", "synced_followers"} & follower
 
@@ -67,7 +67,7 @@ def test_a_member_out_of_the_quorum_drops_quorum_size_and_a_restart_moves_its_st
         engine.stop(ensemble.name(member), timeout=20)
     try:
         assert ensemble.wait(lambda: not ensemble.probe(leader, "ready"), timeout=60)
-        alone = rules.exposition_names(ensemble.metrics(leader))
+        alone = alerts.exposition_names(ensemble.metrics(leader))
         assert "process_start_time_seconds" in alone  # still scraped, so `up` stays 1
         assert not {"quorum_size", "leader_uptime", "synced_followers"} & alone
     finally:

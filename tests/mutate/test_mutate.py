@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from tools import REPO_ROOT, readme, schemas
-from tools.errors import UserError
+from tools import REPO_ROOT
+from tools.base.errors import UserError
 from tools.mutate import (
     IMAGE_TESTS,
     SCHEMA_TESTS,
@@ -23,6 +23,7 @@ from tools.mutate import (
     markdown,
     try_mistake,
 )
+from tools.render import blocks, schemas
 
 MISTAKES = load()
 ALL_PROFILES = [f"overlay-{e}" for e in ("minikube", "kind", "openshift", "production")] + [
@@ -69,7 +70,7 @@ def test_a_mistake_whose_text_moved_names_itself_and_its_file(tmp_path):
     ("chart/ci/kind-values.yaml", ["overlay-kind", "chart-kind"], []),
     ("chart/templates/service-client.yaml", ALL_PROFILES, []),
     ("chart/values.schema.json", ALL_PROFILES, [SCHEMA_TESTS]),
-    ("tools/parity.py", ["overlay-kind", "chart-kind"], []),
+    ("tools/checks/parity.py", ["overlay-kind", "chart-kind"], []),
     ("image/start.sh", [], [IMAGE_TESTS]),
 ])
 def test_a_mistake_runs_the_checks_its_file_reaches(file, profiles, tests):
@@ -96,7 +97,7 @@ def test_a_caught_mistake_names_its_catcher_and_a_wrong_expectation_fails(tmp_pa
 
 
 def test_the_readme_lists_every_mistake():
-    assert readme.block("mutations") == markdown(MISTAKES).strip()
+    assert blocks.block("mutations") == markdown(MISTAKES).strip()
 
 
 def test_an_unknown_mistake_id_is_a_clean_error():

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tools import checkov
-from tools.errors import ToolMissing
-from tools.manifests import load_text
-from tools.policy import check_manifests
-from tools.profiles import ENVIRONMENTS, Profile
+from tools.base.errors import ToolMissing
+from tools.base.profiles import ENVIRONMENTS, Profile
+from tools.checks.policy import check_manifests
+from tools.cli import checkov
 from tools.render import render, render_all
+from tools.render.manifests import load_text
 
 MEMBERS = {"app.kubernetes.io/name": "zookeeper", "app.kubernetes.io/component": "ensemble"}
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.manifests import load_file
-from tools.policy import check_files, check_manifests
+from tools.checks.policy import check_files, check_manifests
+from tools.render.manifests import load_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policy"
 

@@ -1,4 +1,4 @@
-"""`python -m tools.policy` as people and CI run it: bad input, exit codes, report formats."""
+"""`python -m tools.checks.policy` as people and CI run it: bad input, exit codes, report formats."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tools import REPO_ROOT
 
 
 def policy(*args: str):
-    return subprocess.run([sys.executable, "-m", "tools.policy", *args], cwd=REPO_ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tools.checks.policy", *args], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -128,7 +128,7 @@ def test_files_and_directories_are_checked_together(tmp_path):
 
 
 def test_list_rules_names_every_rule():
-    from tools.policy import RULES
+    from tools.checks.policy import RULES
 
     result = policy("--list-rules")
     assert result.returncode == 0

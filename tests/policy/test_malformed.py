@@ -9,9 +9,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tests.policy.conftest import FIXTURES
-from tools.errors import UserError
-from tools.manifests import Manifest, load_file
-from tools.policy import RULES_BY_ID, check_manifests, has_errors
+from tools.base.errors import UserError
+from tools.checks.policy import RULES_BY_ID, check_manifests, has_errors
+from tools.render.manifests import Manifest, load_file
 
 
 def paths_of(node, prefix=()):
@@ -62,8 +62,8 @@ def test_wrong_types_never_crash_a_rule(fixture, wrong):
 
 
 def test_a_rule_tripping_over_input_is_a_user_error_naming_the_file(monkeypatch):
-    import tools.policy as policy
-    from tools.policy.rules import Rule
+    import tools.checks.policy as policy
+    from tools.checks.policy.rules import Rule
 
     def trips(ctx):
         raise TypeError("'int' object is not iterable")

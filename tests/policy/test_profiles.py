@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from tools import REPO_ROOT
-from tools.helm import template
-from tools.manifests import load_file
-from tools.policy import check, check_manifests, has_errors
-from tools.policy.sources import HelmTracer
-from tools.profiles import Profile, all_profiles
+from tools.base.profiles import Profile, all_profiles
+from tools.checks.policy import check, check_manifests, has_errors
+from tools.checks.policy.sources import HelmTracer
+from tools.cli.helm import template
 from tools.render import render_all
+from tools.render.manifests import load_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policy"
 

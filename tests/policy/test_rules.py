@@ -12,9 +12,9 @@ import pytest
 
 from tests.policy.conftest import fixture_text, line_number
 from tools import REPO_ROOT
-from tools.policy import RULES, has_errors
-from tools.policy.context import probe_words
-from tools.policy.rules import headroom, promised_endpoints
+from tools.checks.policy import RULES, has_errors
+from tools.checks.policy.context import probe_words
+from tools.checks.policy.rules import headroom, promised_endpoints
 
 STS = "StatefulSet/zk"
 POD = "spec.template.spec"

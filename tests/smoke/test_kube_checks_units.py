@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tools.errors import UserError
+from tools.base.errors import UserError
 from tools.smoke.__main__ import environments, parse_args
 from tools.smoke.kube_checks import (
     UnavailabilityWatch,

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tools import REPO_ROOT
-from tools.errors import UserError
+from tools.base.errors import UserError
 from tools.smoke import clusters
 from tools.smoke.kube import Helm, Kubectl, KubeTarget, deploy_source
 

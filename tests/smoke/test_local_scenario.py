@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from tools import REPO_ROOT
-from tools.errors import UserError
-from tools.profiles import Profile
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
 from tools.smoke.__main__ import finish
 from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from tools.errors import UserError
-from tools.profiles import Profile
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
+from tools.cli import zookeeper
 from tools.render import render
-from tools.smoke import zk
-from tools.smoke.local import pod_template
+from tools.render.pod import pod_template
 
 SRVR_LEADER = """Zookeeper version: 3.9.5-293c895a8d966a3ecb92872be4a1daf87d725da2, built on 2026-02-11 20:18 UTC
 Latency min/avg/max: 0/0.0/0
@@ -27,31 +27,31 @@ Proposal sizes last/min/max: -1/-1/-1
 
 
 def test_srvr_modes():
-    assert zk.parse_srvr(1, 0, SRVR_LEADER) == zk.MemberState(1, "leader", "0x100000000")
-    assert zk.parse_srvr(1, 0, SRVR_LEADER).serving
-    not_serving = zk.parse_srvr(0, 0, "This ZooKeeper instance is not currently serving requests\n")
+    assert zookeeper.parse_srvr(1, 0, SRVR_LEADER) == zookeeper.MemberState(1, "leader", "0x100000000")
+    assert zookeeper.parse_srvr(1, 0, SRVR_LEADER).serving
+    not_serving = zookeeper.parse_srvr(0, 0, "This ZooKeeper instance is not currently serving requests\n")
     assert (not_serving.mode, not_serving.serving) == ("not-serving", False)
-    stopped = zk.parse_srvr(
+    stopped = zookeeper.parse_srvr(
         2,
         125,
         "",
     )
     assert (stopped.mode, stopped.detail) == ("down", "exit 125")
-    gone = zk.parse_srvr(2, 125, 'Error: no container with name or ID "kz-smoke-1-zookeeper-2" found\n')
+    gone = zookeeper.parse_srvr(2, 125, 'Error: no container with name or ID "kz-smoke-1-zookeeper-2" found\n')
     assert gone.mode == "down" and "no container" in gone.detail
 
 
 def test_mntr_gauges_of_3_9_are_doubles():
-    mntr = zk.parse_mntr("zk_version\t3.9.5-293c\nzk_server_state\tleader\nzk_synced_followers\t2.0\n")
+    mntr = zookeeper.parse_mntr("zk_version\t3.9.5-293c\nzk_server_state\tleader\nzk_synced_followers\t2.0\n")
     assert mntr["zk_server_state"] == "leader"
-    assert zk.as_number(mntr["zk_synced_followers"]) == 2
-    assert zk.as_number("") is None
+    assert zookeeper.as_number(mntr["zk_synced_followers"]) == 2
+    assert zookeeper.as_number("") is None
 
 
 def test_zkcli_value_is_the_data_line_not_the_connection_chatter():
     stdout = ("Connecting to 127.0.0.1:2181\n\nWATCHER::\n\n"
               "WatchedEvent state:SyncConnected type:None path:null zxid: -1\nworld\n")  # fmt: skip
-    assert zk.zkcli_value(stdout) == ["world"]
+    assert zookeeper.zkcli_value(stdout) == ["world"]
 
 
 def test_zkcli_error_names_the_keeper_error():
@@ -62,14 +62,16 @@ def test_zkcli_error_names_the_keeper_error():
         "KeeperErrorCode = ConnectionLoss for /hello\n"
         "2026-11-25 22:03:56,284 ERROR Exiting JVM with code 1\n"
     )
-    assert zk.client_error("Connecting to 127.0.0.1:2181\n", stderr) == "KeeperErrorCode = ConnectionLoss for /hello"
-    assert zk.client_error("", "Node does not exist: /hello\nERROR Exiting JVM with code 1\n") == (
+    assert zookeeper.client_error("Connecting to 127.0.0.1:2181\n", stderr) == (
+        "KeeperErrorCode = ConnectionLoss for /hello"
+    )
+    assert zookeeper.client_error("", "Node does not exist: /hello\nERROR Exiting JVM with code 1\n") == (
         "Node does not exist: /hello"
     )
 
 
 def test_zkcli_runs_one_command_in_a_fresh_bounded_process():
-    argv = zk.zkcli_argv("set", "/hello", "v", timeout_seconds=15)
+    argv = zookeeper.zkcli_argv("set", "/hello", "v", timeout_seconds=15)
     assert argv[:2] == ["timeout", "15"]
     assert argv[2] == "zkCli.sh"
     assert argv[-5:] == ["-server", "127.0.0.1:2181", "set", "/hello", "v"]

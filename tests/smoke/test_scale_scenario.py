@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tools import REPO_ROOT
-from tools.profiles import Profile
+from tools.base.profiles import Profile
 from tools.smoke import writes
 from tools.smoke.local import LocalTarget
 from tools.smoke.scale import ScaleScenario

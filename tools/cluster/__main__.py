@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tools.base.errors import cli
 from tools.cluster.control_plane import LocalCluster, default_dir, listeners
-from tools.errors import cli
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

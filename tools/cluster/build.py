@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import versions
-from tools.errors import UserError
-from tools.run import run
-from tools.toolcache import NICE, build_once, cache_dir, go_binary, go_install
+from tools.base import versions
+from tools.base.errors import UserError
+from tools.base.run import run
+from tools.base.toolcache import NICE, build_once, cache_dir, go_binary, go_install
 
 GOMOD = Path(__file__).with_name("gomod")
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")

@@ -25,18 +25,22 @@ from pathlib import Path
 
 import yaml
 
-from tools import kustomize, versions
+from tools.base import versions
+from tools.base.contract import KWOK_NODE_ANNOTATION
+from tools.base.errors import UserError
+from tools.base.run import run
+from tools.base.toolcache import cache_dir
+from tools.cli import kubectl
 from tools.cluster import build, pki
-from tools.errors import UserError
-from tools.monitoring import crds
-from tools.run import run
-from tools.toolcache import cache_dir
+from tools.cluster.http import http_ok
+from tools.cluster.node import config as node_config
+from tools.cluster.node import host, real
+from tools.render import crds
 
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")  # start order
 CONTEXT = "kube-zookeeper-local"
 POD_CIDR = "10.244.0.0/16"
 NODE_PREFIX = "kz-node-"
-KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"  # value "fake": kwok runs the node; its pods run no containers
 ZONES = "abcdefghijklmnopqrstuvwxyz"
 DEFAULT_STORAGE_CLASS = build.STORAGE_CLASSES[0]
 # The control plane's API users (tokens.csv): name -> (user, group).
@@ -94,8 +98,6 @@ class LocalCluster:
 
     def processes(self) -> tuple[str, ...]:
         """The control plane's processes, and the real node's when it has one (in start order)."""
-        from tools.cluster.node import real
-
         info = self.info()
         return PROCESSES + (real.PROCESSES if info and info.real_node else ())
 
@@ -173,9 +175,7 @@ class LocalCluster:
 
     def _real_node_prerequisites(self) -> str:
         """'' when a real node can run here; else one line per missing piece (each also said as it is found)."""
-        from tools.cluster.node import config, real
-
-        missing = real.missing_prerequisites(config.Layout(self.root / "node"))
+        missing = real.missing_prerequisites(node_config.Layout(self.root / "node"))
         for line in missing:
             self.progress(f"cluster: real node: {line}")
         return "\n".join(missing)
@@ -192,9 +192,6 @@ class LocalCluster:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
         pki.make(self.root / "pki")
-        from tools.cluster.node import config as node_config
-        from tools.cluster.node import real
-
         names = ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler")
         names += real.PORTS if node_binaries else ()
         ports = dict(zip(names, free_ports(len(names)), strict=True))
@@ -239,7 +236,7 @@ class LocalCluster:
         return info
 
     def _install_monitoring_crds(self) -> None:
-        """The Prometheus Operator's CRDs (tools.monitoring.crds), applied server-side as a platform cluster running
+        """The Prometheus Operator's CRDs (tools.render.crds), applied server-side as a platform cluster running
         the operator has them: production's ServiceMonitor and PrometheusRule apply only where they exist."""
         files = [arg for path in crds.crd_paths() for arg in ("-f", str(path))]
         self.kubectl(["apply", "--server-side", *files], timeout=120)
@@ -256,8 +253,6 @@ class LocalCluster:
                 self.progress(f"cluster: nothing to stop ({self.root} does not exist)")
             return []
         stopped = self._stop_processes()
-        from tools.cluster.node import host
-
         if host.mounts_under(self.root):  # never remove through a mount
             raise UserError(f"mounts are left under {self.root}: {', '.join(map(str, host.mounts_under(self.root)))}")
         shutil.rmtree(self.root)
@@ -269,8 +264,6 @@ class LocalCluster:
 
     def _stop_processes(self) -> list[str]:
         """The real node first (it needs containerd, and cleans the machine up), then the control plane."""
-        from tools.cluster.node import real
-
         stopped, problem = [], None
         if (self.root / "node").exists():
             try:
@@ -300,7 +293,7 @@ class LocalCluster:
 
     def kubectl(self, args: list[str], *, input: str | None = None, check: bool = True, timeout: float = 60):
         return run(
-            [kustomize.kubectl(), "--kubeconfig", str(self.kubeconfig), *args],
+            [kubectl.kubectl(), "--kubeconfig", str(self.kubeconfig), *args],
             input=input,
             check=check,
             timeout=timeout,
@@ -510,8 +503,6 @@ class LocalCluster:
                     },
                 }
             )
-        from tools.cluster.node import config as node_config
-
         for name in build.STORAGE_CLASSES:
             if info.real_node and name == node_config.REAL_STORAGE_CLASS:
                 docs.append(node_config.storage_class(name))  # served by local-path-provisioner on the real node
@@ -641,14 +632,6 @@ def _reap(pid: int) -> None:
     """Collect our own child's exit status (when `up` fails, the processes are still our children)."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _write_private(path: Path, text: str) -> None:

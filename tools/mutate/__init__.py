@@ -5,6 +5,8 @@ Each mistake runs only the checks its edited files can reach: validate over the 
 (with the other side of each environment, so parity runs), against the oldest and the newest Kubernetes version;
 pytest over the image scripts' engine-free tests for image/, over the schema tests for chart/values.schema.json.
 A baseline run on an unedited copy must pass first, so a mistake counts as caught only for what it changed.
+
+Layer 7 (beside tools/bench, which it never imports): may import every lower layer.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from pathlib import Path
 import yaml
 
 from tools import REPO_ROOT
-from tools.errors import UserError
-from tools.profiles import ENVIRONMENTS
+from tools.base.errors import UserError
+from tools.base.profiles import ENVIRONMENTS
 
 MISTAKES = Path(__file__).resolve().parent / "mistakes.yaml"
 COPY_IGNORE = shutil.ignore_patterns(".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache")
@@ -206,7 +208,7 @@ def run_checks(root: Path, checks: Checks, kube_versions: list[str]) -> tuple[li
     """Run the checks in a copy; (catchers, combined output)."""
     catchers, output = [], ""
     if checks.profiles:
-        result = subprocess.run([sys.executable, "-m", "tools.validate", *checks.profiles, "--kube-versions",
+        result = subprocess.run([sys.executable, "-m", "tools.checks.validate", *checks.profiles, "--kube-versions",
                                  ",".join(kube_versions), "--build-dir", str(root / "build")],
                                 cwd=root, env=_environment(root), capture_output=True, text=True, timeout=600)
         catchers += validate_catchers(result)

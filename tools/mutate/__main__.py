@@ -16,9 +16,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from tools import readme, schemas
-from tools.errors import UserError, cli
+from tools.base.errors import UserError, cli
 from tools.mutate import Outcome, baseline, load, markdown, try_mistake, workdir
+from tools.render import blocks, schemas
 
 README_BLOCK = "mutations"
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(mistakes))
         return 0
     if args.write_readme:
-        changed = readme.write_block(README_BLOCK, markdown(mistakes))
+        changed = blocks.write_block(README_BLOCK, markdown(mistakes))
         print(f"README.md: mistakes table {'updated' if changed else 'already up to date'}")
         return 0
     unknown = sorted(set(args.ids) - {m.id for m in mistakes})

@@ -6,10 +6,17 @@ import argparse
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError, cli
-from tools.profiles import ENVIRONMENTS
+from tools.base.errors import UserError, cli
+from tools.base.profiles import ENVIRONMENTS, Profile
+from tools.cli import helm as helm_tool
+from tools.cli.engine import Engine
+from tools.image.build import ensure_image
 from tools.smoke import clusters
+from tools.smoke.kube import Helm, Kubectl, KubeTarget, check_reachable, deploy_source, new_namespace
+from tools.smoke.kube_checks import KubeScenario
+from tools.smoke.local import LocalTarget
 from tools.smoke.report import table, write_json
+from tools.smoke.scale import ScaleScenario
 from tools.smoke.scenario import Report, Scenario
 from tools.smoke.target import Target
 
@@ -66,10 +73,6 @@ def run_scenario(target: Target, keep: bool, scenario: Scenario | None = None) -
 
 
 def local_target(env: str, via: str) -> Target:
-    from tools.engine import Engine
-    from tools.profiles import Profile
-    from tools.smoke.local import LocalTarget, ensure_image
-
     engine = Engine.detect()
     target = LocalTarget(engine, Profile("overlay" if via == "kustomize" else "chart", env))
     ensure_image(engine, target.template.image)
@@ -93,9 +96,6 @@ def finish(reports: list[tuple[Report, Path]]) -> None:
 
 def kube_report(args: argparse.Namespace, env: str) -> Report:
     """One profile on a cluster target: prepare the cluster, run the Kubernetes scenario, clean up."""
-    from tools.smoke.kube import Helm, Kubectl, KubeTarget, check_reachable, deploy_source, new_namespace
-    from tools.smoke.kube_checks import KubeScenario
-
     deploy_source(REPO_ROOT, args.via, env)  # a missing overlay or values file fails before any cluster work
     cluster = clusters.prepare(args.target, env, args.context, args.keep, print, node=args.node)
     try:
@@ -104,8 +104,6 @@ def kube_report(args: argparse.Namespace, env: str) -> Report:
         check_reachable(kubectl)
         helm = None
         if args.via == "helm":
-            from tools import helm as helm_tool
-
             helm = Helm(helm_tool.helm(), cluster.context, namespace, cluster.kubeconfig)
         target = KubeTarget(cluster.env, args.via, kubectl, helm, rollout_timeout=args.rollout_timeout)
         scenario = KubeScenario(target, nodes=cluster.nodes, not_run=cluster.not_run)
@@ -138,8 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.target == "local":
         target = local_target(envs[0], args.via)
         if args.scenario == "scale":
-            from tools.smoke.scale import ScaleScenario
-
             report = run_scenario(target, args.keep, ScaleScenario(target))
             finish([(report, args.report or REPO_ROOT / "build" / "smoke-local-scale.json")])
             return 0

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError
-from tools.run import run, which
+from tools.base.errors import UserError
+from tools.base.run import run, which
+from tools.cli.engine import Engine
+from tools.cluster.control_plane import LocalCluster
+from tools.image.build import ensure_image
+from tools.render.pod import manifest_image
 
 KIND_CLUSTER = "kube-zookeeper-smoke"
 KIND_CONFIG = Path(__file__).with_name("kind-cluster.yaml")
@@ -61,8 +65,6 @@ def prepare(
         return Cluster("openshift", tool("oc"), context)
     kubectl = tool("kubectl")
     if target == "cluster":
-        from tools.cluster.control_plane import LocalCluster
-
         local = LocalCluster(progress=progress)
         if not local.healthy():
             raise UserError(f"no local cluster is running in {local.root}; start one with `nox -s cluster -- up`")
@@ -100,8 +102,6 @@ def prepare(
 
 def prepare_kind(kubectl: str, keep: bool, progress: Callable[[str], None]) -> Cluster:
     kind = tool("kind")
-    from tools.engine import Engine
-
     engine = Engine.detect()
     kind_env = {"KIND_EXPERIMENTAL_PROVIDER": "podman"} if engine.name == "podman" else None
     cluster = Cluster("kind", kubectl, f"kind-{KIND_CLUSTER}")
@@ -137,9 +137,6 @@ def load_image(
     The archive carries `docker.io/library/<image>`, which is what a node's containerd calls the manifests'
     `kube-zookeeper:<tag>` (podman would otherwise save it as `localhost/...`).
     """
-    from tools.engine import Engine
-    from tools.smoke.local import ensure_image, manifest_image
-
     engine = engine or Engine.detect()
     image = manifest_image("kind" if where == "kind" else "minikube")
     ensure_image(engine, image, progress)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError
-from tools.profiles import Profile
-from tools.run import Result, run
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
+from tools.base.run import Result, run
 from tools.smoke.target import Target
 
 RELEASE = "zookeeper"  # the helm release; the overlays' instance label has the same value

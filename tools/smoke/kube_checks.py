@@ -30,20 +30,19 @@ from pathlib import Path
 import yaml
 
 from tools import REPO_ROOT
-from tools.profiles import LAPTOP_ENVIRONMENTS
-from tools.run import run
-from tools.smoke import zk
+from tools.base.contract import ADMIN_DIR, DATA_DIR, ENSEMBLE_KEY, KWOK_NODE_ANNOTATION
+from tools.base.profiles import LAPTOP_ENVIRONMENTS
+from tools.base.run import run
+from tools.cli import helm, zookeeper
 from tools.smoke.kube import KUBECTL_TIMEOUT, SELECTOR, KubeTarget
 from tools.smoke.scenario import FIRST_VALUE, SECOND_VALUE, NotRun, Scenario, StepFailed, Timeouts, describe
 
-KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 PSA_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
 ROLLED_SUFFIX = "-rolled"
 SCALED_TO = 5  # 3 -> 5 -> 3: the step each way changes 2 members, which 5 members can lose with a quorum left
 FIVE_MEMBERS = "components/five-members"
 # Objects every namespace has, which a delete of the ensemble leaves alone.
-ADMIN_DIR = "/etc/zookeeper/admin"
 SCALING_POLICY = "kube-zookeeper-scaling-step"  # admission/: refuses a too-big step of spec.replicas
 NAMESPACE_DEFAULTS = {"configmap/kube-root-ca.crt", "serviceaccount/default"}
 
@@ -449,7 +448,7 @@ class KubeScenario(Scenario):
         )
 
     def data_files(self, member: int) -> set[str]:
-        script = 'ls "${ZOO_DATA_DIR:-/var/lib/zookeeper/data}/version-2"'
+        script = f'ls "${{ZOO_DATA_DIR:-{DATA_DIR}}}/version-2"'
         result = self.target.exec(member, ["bash", "-c", script], self.timeouts.command)
         return set(result.stdout.split()) if result.code == 0 else set()
 
@@ -598,8 +597,8 @@ class KubeScenario(Scenario):
         for document in yaml.safe_load_all(self.rendered()):
             if document and document.get("kind") == "StatefulSet":
                 document["spec"]["replicas"] = members
-            if document and document.get("kind") == "ConfigMap" and "replicas" in (document.get("data") or {}):
-                document["data"]["replicas"] = str(members)
+            if document and document.get("kind") == "ConfigMap" and ENSEMBLE_KEY in (document.get("data") or {}):
+                document["data"][ENSEMBLE_KEY] = str(members)
             documents.append(document)
         return yaml.safe_dump_all([d for d in documents if d])
 
@@ -915,8 +914,6 @@ class KubeScenario(Scenario):
 
     def rendered(self) -> str:
         if self.kube.via == "helm":
-            from tools import helm
-
             values = self.kube.source()
             return helm.template(
                 self.kube.root / "chart",
@@ -991,7 +988,7 @@ class Writer:
         self.stopping = threading.Event()
 
     def create(self, member: int, path: str) -> bool:
-        argv = zk.zkcli_argv("create", path, "x", timeout_seconds=20)
+        argv = zookeeper.zkcli_argv("create", path, "x", timeout_seconds=20)
         return self.scenario.target.exec(member, argv, 30).code == 0
 
     def __enter__(self) -> Writer:
@@ -1021,14 +1018,14 @@ class Writer:
         if len(self.acknowledged) < self.scenario.kube.members:
             raise StepFailed(f"only {len(self.acknowledged)} writes acknowledged during the update: too few to tell")
         self.scenario.wait_for_quorum(self.scenario.everyone, "after_rolling_update")
-        result = self.scenario.target.exec(0, zk.zkcli_argv("ls", self.PARENT, timeout_seconds=30), 40)
-        listing = next((line for line in zk.zkcli_value(result.stdout) if line.startswith("[")), "")
+        result = self.scenario.target.exec(0, zookeeper.zkcli_argv("ls", self.PARENT, timeout_seconds=30), 40)
+        listing = next((line for line in zookeeper.zkcli_value(result.stdout) if line.startswith("[")), "")
         present = {f"{self.PARENT}/{name.strip()}" for name in listing.strip("[]").split(",") if name.strip()}
         lost = [path for path in self.acknowledged if path not in present]
         if result.code != 0 or lost:
             raise StepFailed(
                 f"{len(lost)} of {len(self.acknowledged)} acknowledged writes lost in the rolling update "
-                f"({', '.join(lost[:5]) or zk.client_error(result.stdout, result.stderr)})"
+                f"({', '.join(lost[:5]) or zookeeper.client_error(result.stdout, result.stderr)})"
             )
         return (
             f"a writer during it: {len(self.acknowledged)} writes acknowledged, 0 lost "
@@ -1140,8 +1137,9 @@ def refusal_line(stderr: str) -> str:
 
 
 def zk_voters(conf: str) -> set[str]:
-    """Server ids of the voters in a member's `conf` (zk.parse_conf: participants, a joiner's weight 0 excluded)."""
-    membership = zk.parse_conf(conf)
+    """Server ids of the voters in a member's `conf` (zookeeper.parse_conf: participants, a joiner's weight 0
+    excluded)."""
+    membership = zookeeper.parse_conf(conf)
     return {str(voter) for voter in membership.voters} if membership else set()
 
 

@@ -17,109 +17,18 @@ import random
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from tools.engine import Engine
-from tools.errors import UserError
-from tools.profiles import Profile
+from tools.base.contract import ADMIN_DIR, ADMIN_KEY, ENSEMBLE_DIR, ENSEMBLE_KEY
+from tools.base.errors import UserError
+from tools.base.profiles import Profile
+from tools.base.run import Result
+from tools.cli.engine import Engine
 from tools.render import render
-from tools.run import Result
+from tools.render.pod import pod_template
 from tools.smoke.target import Target
 
-NAMESPACE = "default"
-CLUSTER_DOMAIN = "cluster.local"
 MAX_MEMBERS = 5  # addresses and host entries for every member a scale may create
-ENSEMBLE_DIR = "/etc/zookeeper/ensemble"  # the ensemble ConfigMap's mount (file `replicas`)
-ADMIN_DIR = "/etc/zookeeper/admin"  # the admin Secret's mount (file `password`)
-
-
-@dataclass(frozen=True)
-class PodTemplate:
-    """What a member container needs from the rendered StatefulSet and its ConfigMap."""
-
-    statefulset: str
-    service: str
-    image: str
-    command: list[str]
-    env: dict[str, str]
-    user: str | None
-    read_only: bool
-    data_mount: str
-    scratch_mounts: list[str] = field(default_factory=list)
-    replicas: int = 3
-
-    def hostname(self, member: int) -> str:
-        return f"{self.statefulset}-{member}"
-
-    def fqdn(self, member: int) -> str:
-        return f"{self.hostname(member)}.{self.service}.{NAMESPACE}.svc.{CLUSTER_DOMAIN}"
-
-
-def pod_template(manifests: str, source: str) -> PodTemplate:
-    """Read the StatefulSet (and the ConfigMap its container takes envFrom) out of rendered manifests."""
-    docs = [doc for doc in yaml.safe_load_all(manifests) if doc]
-    statefulsets = [doc for doc in docs if doc.get("kind") == "StatefulSet"]
-    if len(statefulsets) != 1:
-        raise UserError(f"{source}: expected one StatefulSet, found {len(statefulsets)}")
-    sts = statefulsets[0]
-    pod = sts["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    configmaps = {doc["metadata"]["name"]: doc.get("data", {}) for doc in docs if doc.get("kind") == "ConfigMap"}
-    env: dict[str, str] = {}
-    for source_ref in container.get("envFrom", []):
-        name = source_ref.get("configMapRef", {}).get("name")
-        if name not in configmaps:
-            raise UserError(
-                f"{source}: StatefulSet {sts['metadata']['name']} takes envFrom ConfigMap {name!r}, "
-                "which the manifests do not contain"
-            )
-        env.update({key: str(value) for key, value in configmaps[name].items()})
-    for item in container.get("env", []):
-        field_path = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
-        if field_path == "metadata.namespace":
-            env[item["name"]] = NAMESPACE
-        elif "value" in item:
-            env[item["name"]] = str(item["value"])
-    security = {**pod.get("securityContext", {}), **container.get("securityContext", {})}
-    uid = security.get("runAsUser")
-    user = f"{uid}:{security.get('runAsGroup', 0)}" if uid is not None else None
-    claim = sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
-    mounts = {mount["name"]: mount["mountPath"] for mount in container.get("volumeMounts", [])}
-    empty_dirs = [volume["name"] for volume in pod.get("volumes", []) if "emptyDir" in volume]
-    return PodTemplate(
-        statefulset=sts["metadata"]["name"],
-        service=sts["spec"]["serviceName"],
-        image=container["image"],
-        command=list(container.get("command", [])) + list(container.get("args", [])),
-        env=env,
-        user=user,
-        read_only=bool(security.get("readOnlyRootFilesystem")),
-        data_mount=mounts[claim],
-        scratch_mounts=[mounts[name] for name in empty_dirs if name in mounts],
-        replicas=int(sts["spec"].get("replicas", 1)),
-    )
-
-
-def manifest_image(env: str) -> str:
-    """The image the environment's overlay runs (what the local build must provide)."""
-    profile = Profile("overlay", env)
-    return pod_template(render(profile), profile.name).image
-
-
-def ensure_image(engine: Engine, image: str, progress: Callable[[str], None] = print) -> None:
-    """Build the image with tools.image when the engine does not have it yet."""
-    from tools import image as image_build
-
-    if engine.image_exists(image):
-        return
-    if image != image_build.TAG:
-        raise UserError(f"the manifests run {image}, but `python -m tools.image` builds {image_build.TAG}")
-    progress(f"smoke: {image} not found in {engine.name}; building it (python -m tools.image)")
-    image_build.build(engine, image)
 
 
 class LocalTarget(Target):
@@ -227,7 +136,7 @@ class LocalTarget(Target):
 
     def write_settings(self) -> None:
         """The ensemble ConfigMap's `replicas` and the admin Secret's `password`, each replaced in one rename."""
-        files = (("ensemble", "replicas", f"{self.members}\n"), ("admin", "password", self.password))
+        files = (("ensemble", ENSEMBLE_KEY, f"{self.members}\n"), ("admin", ADMIN_KEY, self.password))
         for directory, name, text in files:
             folder = self.settings / directory
             folder.mkdir(mode=0o755, exist_ok=True)

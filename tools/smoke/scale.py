@@ -14,7 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tools.smoke import writes, zk
+from tools.cli import zookeeper
+from tools.smoke import writes
 from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario, StepFailed, Timeouts
 
@@ -22,8 +23,8 @@ SERVING = ("leader", "follower")
 SCALE_TIMEOUTS = Timeouts(quorum=300.0)  # a phase: JVM starts, syncs and reconfigs on a busy machine
 
 
-def agreement_problem(expected: set[int], states: dict[int, zk.MemberState],
-                      memberships: dict[int, zk.Membership | None]) -> str:
+def agreement_problem(expected: set[int], states: dict[int, zookeeper.MemberState],
+                      memberships: dict[int, zookeeper.Membership | None]) -> str:
     """Why the members do not (yet) agree on `expected` as the voting set; empty when they do: every member serves,
     exactly one leads, and every member's `conf` names the same voters, the expected ones."""
     problems = []
@@ -90,7 +91,8 @@ class ScaleScenario(Scenario):
         return f"{detail} {self.report.timings['quorum_at_start']:.1f} s after deploy began (birth: member 0 seeds)"
 
     def start_writer(self) -> str:
-        hosts = [f"{self.local.address(member)}:{zk.CLIENT_PORT}" for member in range(3)]  # the members that stay
+        # the members that stay
+        hosts = [f"{self.local.address(member)}:{zookeeper.CLIENT_PORT}" for member in range(3)]
         self.writer = writes.Writer(hosts)
         self.writer.start()
         deadline = time.monotonic() + 60
@@ -130,7 +132,7 @@ class ScaleScenario(Scenario):
         before, start = self.leader_epoch(), time.monotonic()
         self.local.scale(5)
         deadline = time.monotonic() + self.timeouts.quorum
-        while zk.four_letter_at(self.local.address(3), "ruok") != "imok":
+        while zookeeper.four_letter_at(self.local.address(3), "ruok") != "imok":
             if time.monotonic() > deadline:
                 raise StepFailed(f"member 3 did not answer ruok within {self.timeouts.quorum:.0f} s")
             time.sleep(0.2)
@@ -186,17 +188,18 @@ class ScaleScenario(Scenario):
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def host(self, member: int) -> str:
-        return f"{self.local.address(member)}:{zk.CLIENT_PORT}"
+        return f"{self.local.address(member)}:{zookeeper.CLIENT_PORT}"
 
-    def states(self, members) -> dict[int, zk.MemberState]:
+    def states(self, members) -> dict[int, zookeeper.MemberState]:
         states = {}
         for member in members:
-            text = zk.four_letter_at(self.local.address(member), "srvr")
-            states[member] = zk.parse_srvr(member, 0 if text else 1, text or "no answer")
+            text = zookeeper.four_letter_at(self.local.address(member), "srvr")
+            states[member] = zookeeper.parse_srvr(member, 0 if text else 1, text or "no answer")
         return states
 
-    def memberships(self, members) -> dict[int, zk.Membership | None]:
-        return {member: zk.parse_conf(zk.four_letter_at(self.local.address(member), "conf")) for member in members}
+    def memberships(self, members) -> dict[int, zookeeper.Membership | None]:
+        return {member: zookeeper.parse_conf(zookeeper.four_letter_at(self.local.address(member), "conf"))
+                for member in members}
 
     def leader(self) -> int | None:
         leaders = [m for m, state in self.states(range(self.local.members)).items() if state.mode == "leader"]
@@ -204,7 +207,8 @@ class ScaleScenario(Scenario):
 
     def leader_epoch(self) -> int | None:
         """The newest leader epoch any member reports (srvr's Zxid); one more per leader elected."""
-        epochs = [zk.epoch(state.zxid) for state in self.states(range(self.local.members)).values() if state.zxid]
+        states = self.states(range(self.local.members)).values()
+        epochs = [zookeeper.epoch(state.zxid) for state in states if state.zxid]
         return max((e for e in epochs if e is not None), default=None)
 
     def wait_agreement(self, expected: set[int], when: str) -> str:

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from tools.errors import UserError
-from tools.smoke import zk
+from tools.base.errors import UserError
+from tools.cli import zookeeper
 from tools.smoke.target import Target
 
 NODE = "/hello"
@@ -155,9 +155,9 @@ class Scenario:
         wanted = len(self.everyone) - 1
         deadline = time.monotonic() + self.timeouts.synced
         while True:
-            result = self.target.exec(leader, zk.metrics_argv(), self.timeouts.command)
-            synced = zk.parse_mntr(result.stdout).get("zk_synced_followers", "")
-            if zk.as_number(synced) == wanted:
+            result = self.target.exec(leader, zookeeper.metrics_argv(), self.timeouts.command)
+            synced = zookeeper.parse_mntr(result.stdout).get("zk_synced_followers", "")
+            if zookeeper.as_number(synced) == wanted:
                 return f"leader member {leader}: zk_synced_followers = {synced}"
             if time.monotonic() > deadline:
                 raise StepFailed(
@@ -214,13 +214,13 @@ class Scenario:
         start = time.monotonic()
         result = self.target.exec(
             0,
-            zk.zkcli_argv("set", NODE, REFUSED_VALUE, timeout_seconds=self.timeouts.refused_write),
+            zookeeper.zkcli_argv("set", NODE, REFUSED_VALUE, timeout_seconds=self.timeouts.refused_write),
             self.timeouts.refused_write + self.timeouts.command,
         )
         seconds = time.monotonic() - start
         if result.code == 0:
             raise StepFailed(f"set {NODE} {REFUSED_VALUE} succeeded through member 0 without a quorum")
-        why = "timed out" if result.code == 124 else zk.client_error(result.stdout, result.stderr)
+        why = "timed out" if result.code == 124 else zookeeper.client_error(result.stdout, result.stderr)
         if result.code != 124 and "ConnectionLoss" not in why:
             raise StepFailed(f"the write failed, but not for want of a quorum (exit {result.code}: {why})")
         self.report.timings["write_refused_after"] = seconds
@@ -258,20 +258,20 @@ class Scenario:
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def four_letter(self, member: int, word: str) -> str:
-        result = self.target.exec(member, zk.four_letter_argv(word), self.timeouts.command)
+        result = self.target.exec(member, zookeeper.four_letter_argv(word), self.timeouts.command)
         return result.stdout if result.code == 0 else result.stdout + result.stderr
 
-    def member_states(self, members: list[int]) -> list[zk.MemberState]:
+    def member_states(self, members: list[int]) -> list[zookeeper.MemberState]:
         states = []
         for member in members:
-            result = self.target.exec(member, zk.four_letter_argv("srvr"), self.timeouts.command)
-            states.append(zk.parse_srvr(member, result.code, result.stdout + result.stderr))
+            result = self.target.exec(member, zookeeper.four_letter_argv("srvr"), self.timeouts.command)
+            states.append(zookeeper.parse_srvr(member, result.code, result.stdout + result.stderr))
         return states
 
     def role_of(self, member: int) -> str:
         return self.member_states([member])[0].mode
 
-    def record_states(self, when: str, states: list[zk.MemberState]) -> None:
+    def record_states(self, when: str, states: list[zookeeper.MemberState]) -> None:
         self.report.member_states[when] = [asdict(state) for state in states]
         leaders = [state.member for state in states if state.mode == "leader"]
         self.report.leaders[when] = leaders[0] if len(leaders) == 1 else None
@@ -280,12 +280,12 @@ class Scenario:
         """Members that serve but are not yet voters of the dynamic membership their `conf` shows (still joining)."""
         waiting = []
         for member in members:
-            membership = zk.parse_conf(self.four_letter(member, "conf"))
+            membership = zookeeper.parse_conf(self.four_letter(member, "conf"))
             if membership is not None and member + 1 not in membership.voters:
                 waiting.append(member)
         return waiting
 
-    def wait_for_quorum(self, members: list[int], when: str) -> list[zk.MemberState]:
+    def wait_for_quorum(self, members: list[int], when: str) -> list[zookeeper.MemberState]:
         """Poll srvr until every listed member serves, votes and exactly one leads; bounded by timeouts.quorum."""
         deadline = time.monotonic() + self.timeouts.quorum
         while True:
@@ -307,25 +307,26 @@ class Scenario:
     def write(self, member: int, verb: str, value: str) -> None:
         result = self.target.exec(
             member,
-            zk.zkcli_argv(verb, NODE, value, timeout_seconds=int(self.timeouts.command)),
+            zookeeper.zkcli_argv(verb, NODE, value, timeout_seconds=int(self.timeouts.command)),
             self.timeouts.command + 10,
         )
         if result.code != 0:
             raise StepFailed(
                 f"{verb} {NODE} {value} through member {member} failed (exit {result.code}): "
-                f"{zk.client_error(result.stdout, result.stderr)}"
+                f"{zookeeper.client_error(result.stdout, result.stderr)}"
             )
 
     def read(self, member: int) -> list[str]:
         result = self.target.exec(
-            member, zk.zkcli_argv("get", NODE, timeout_seconds=int(self.timeouts.command)), self.timeouts.command + 10
+            member, zookeeper.zkcli_argv("get", NODE, timeout_seconds=int(self.timeouts.command)),
+            self.timeouts.command + 10,
         )
         if result.code != 0:
             raise StepFailed(
                 f"get {NODE} through member {member} failed (exit {result.code}): "
-                f"{zk.client_error(result.stdout, result.stderr)}"
+                f"{zookeeper.client_error(result.stdout, result.stderr)}"
             )
-        return zk.zkcli_value(result.stdout)
+        return zookeeper.zkcli_value(result.stdout)
 
     def read_everywhere(self, members: list[int], expected: str) -> str:
         for member in members:
@@ -339,7 +340,7 @@ class Scenario:
         return f"{NODE} = {expected!r} through member{'s' if len(members) > 1 else ''} {', '.join(map(str, members))}"
 
 
-def describe(states: list[zk.MemberState]) -> str:
+def describe(states: list[zookeeper.MemberState]) -> str:
     return ", ".join(
         f"{state.member}={state.mode}" + (f" ({state.detail})" if state.detail else "") for state in states
     )

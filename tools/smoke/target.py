@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from tools.run import Result
+from tools.base.run import Result
 
 
 class Target(ABC):

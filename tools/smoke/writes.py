@@ -44,7 +44,7 @@ class Writer:
     """Creates one node after another until stopped; safe to read `log` while it runs (append-only)."""
 
     def __init__(self, hosts: list[str], pause: float = 0.05, timeout: float = 10.0):
-        from kazoo.client import KazooClient
+        from kazoo.client import KazooClient  # third-party, imported only when a writer runs
 
         logging.getLogger("kazoo").setLevel(logging.CRITICAL)  # it logs every lost connection; the report says enough
         self.client = KazooClient(hosts=",".join(hosts), timeout=timeout, connection_retry={"max_tries": -1})
@@ -87,7 +87,7 @@ class Writer:
 
 def children(hosts: list[str], timeout: float = 30.0) -> dict[str, int]:
     """Every node under ROOT and its czxid, read through the given member(s) after a sync with the leader."""
-    from kazoo.client import KazooClient
+    from kazoo.client import KazooClient  # third-party, imported only when the writes are read back
 
     client = KazooClient(hosts=",".join(hosts), timeout=timeout, read_only=False)
     client.start(timeout=timeout)

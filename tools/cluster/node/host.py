@@ -16,7 +16,7 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tools.run import run
+from tools.base.run import run
 
 # The sysctls the kubelet sets at start (protectKernelDefaults is off) and the ones kube-proxy may touch.
 SYSCTLS = (

@@ -16,10 +16,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from tools.base.errors import ToolMissing
+from tools.base.run import run
+from tools.base.toolcache import build_once, cache_dir
+from tools.cli.engine import Engine, docker_reference
 from tools.cluster.node import config
-from tools.errors import ToolMissing
-from tools.run import run
-from tools.toolcache import build_once, cache_dir
+from tools.image.build import ensure_image
+from tools.render.pod import manifest_image
 
 PAUSE_SOURCE = Path(__file__).with_name("pause.c")
 BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static
@@ -94,9 +97,6 @@ def import_archive(ctr: str, socket: Path, archive: Path) -> None:
 
 def load_all(ctr: str, socket: Path, progress: Callable[[str], None]) -> list[str]:
     """Every image the node needs, imported into its containerd; returns their names."""
-    from tools.engine import Engine, docker_reference
-    from tools.smoke.local import ensure_image, manifest_image
-
     engine = Engine.detect()
     for archive in (pause_archive(engine), helper_archive(engine)):
         import_archive(ctr, socket, archive)

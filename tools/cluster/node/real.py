@@ -18,11 +18,11 @@ from pathlib import Path
 
 import yaml
 
+from tools.base.errors import UserError
+from tools.base.run import run
 from tools.cluster import build
-from tools.cluster.control_plane import http_ok
+from tools.cluster.http import http_ok
 from tools.cluster.node import config, host, images
-from tools.errors import UserError
-from tools.run import run
 
 PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "local-path-provisioner")  # start order
 PORTS = ("kubelet", "kubelet-healthz", "kube-proxy-healthz", "kube-proxy-metrics", "coredns-ready")
