@@ -3,6 +3,8 @@
 Steps: fetch the jars pinned in image/pom.xml with Maven (strict checksums), check each against image/jars.sha256,
 stage image/ plus jars/ in build/image-context, make sure the base image exists (tools.engine), build, and print the
 build time and image size. `--update-lock` rewrites image/jars.sha256 from what Maven fetched (after a pom change).
+The tag is kube-zookeeper:<image/VERSION>; Maven gets that version as `revision` (the pom's own version), the
+Dockerfile as the build argument `VERSION` (its version label).
 
 `Ensemble` runs the built image as a StatefulSet would (hostnames <sts>-N, static addresses on a private network,
 --add-host entries for every member's FQDN, one volume per member, the ensemble ConfigMap's `replicas` and the admin
@@ -25,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import progress
+from tools import progress, versions
 from tools.engine import Engine, podman_store
 from tools.errors import UserError, cli
 from tools.run import CommandError, run, which
@@ -34,7 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 IMAGE_DIR = REPO / "image"
 LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO / "build" / "image-context"
-TAG = "kube-zookeeper:3.9.5-1"
+VERSION = versions.image_version()  # image/VERSION
+TAG = f"{versions.IMAGE_NAME}:{VERSION}"
 CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", "ready_live.sh", "metrics.sh", "zkCli.sh"]
 CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
 
@@ -49,7 +52,7 @@ def fetch_jars(dest: Path) -> list[Path]:
                        note="downloaded once into ~/.m2; later builds copy them from there"):
         run(
             [mvn, "--batch-mode", "--quiet", "--strict-checksums", "--file", IMAGE_DIR / "pom.xml",
-             "dependency:copy-dependencies", f"-DoutputDirectory={dest}"],
+             f"-Drevision={VERSION}", "dependency:copy-dependencies", f"-DoutputDirectory={dest}"],
             timeout=900,
         )  # fmt: skip
     return sorted(dest.glob("*.jar"))
@@ -118,7 +121,7 @@ def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock
         started = time.monotonic()
         with progress.step(f"building {tag} with {engine.name}",
                            note="3-8 min the first time; then the layer cache makes it seconds"):
-            engine.build(context, tag, no_cache=no_cache)
+            engine.build(context, tag, no_cache=no_cache, build_args={"VERSION": VERSION})
         return time.monotonic() - started
 
 
