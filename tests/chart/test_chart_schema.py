@@ -8,6 +8,7 @@ from chart_helpers import CHART
 
 from tools import helm, policy
 from tools.run import CommandError
+from tools.versions import image_version, zookeeper_version
 
 SCHEMA_FAILURE = "values don't meet the specifications of the schema"
 
@@ -66,7 +67,7 @@ def test_out_of_range_and_unknown_choices_are_refused(tmp_path, values_yaml, mes
      "zookeeper.minSessionTimeout (50000) must not exceed zookeeper.maxSessionTimeout (40000)"),
     ("ports:\n  metrics: 2181\n", "ports: client, server, leaderElection and metrics must differ"),
     ("image:\n  tag: latest\n", "image.tag: latest is not a pinned tag (ZK-IMG-001): members of one ensemble could "
-     "run different builds; set a version tag such as 3.9.5-1, or image.digest"),
+     f"run different builds; set a version tag ({zookeeper_version(image_version())}-<image build>), or image.digest"),
 ])
 def test_what_the_schema_cannot_express_fails_in_the_template(tmp_path, values_yaml, message):
     assert message in template_error(tmp_path, values_yaml)

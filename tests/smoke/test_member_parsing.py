@@ -12,6 +12,7 @@ from tools.profiles import Profile
 from tools.render import render
 from tools.smoke import zk
 from tools.smoke.local import pod_template
+from tools.versions import image_version
 
 SRVR_LEADER = """Zookeeper version: 3.9.5-293c895a8d966a3ecb92872be4a1daf87d725da2, built on 2026-02-11 20:18 UTC
 Latency min/avg/max: 0/0.0/0
@@ -79,7 +80,7 @@ def test_local_members_are_set_up_as_the_kind_overlays_pods():
     template = pod_template(render(Profile("overlay", "kind")), "overlay-kind")
     assert template.hostname(2) == "zookeeper-2"
     assert template.fqdn(0) == "zookeeper-0.zookeeper-headless.default.svc.cluster.local"
-    assert template.image == "kube-zookeeper:3.9.5-1"
+    assert template.image == f"kube-zookeeper:{image_version()}"
     assert template.data_mount == "/var/lib/zookeeper"
     assert template.user == "1000:0"  # pinned-uid component; the image's group 0
     assert template.read_only
