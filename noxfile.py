@@ -57,7 +57,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff, yamllint, shellcheck, hadolint, the README values table, the chart's copies (-- --fix writes them)."""
+    """ruff, yamllint, shellcheck, hadolint; the values table, chart copies, image version (-- --fix writes them)."""
     _install(session, "lint")
     session.run("python", "-m", "tools.lint", *session.posargs)
 

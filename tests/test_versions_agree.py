@@ -1,5 +1,5 @@
 """The image version is image/VERSION; the files that must name it (or its ZooKeeper version) literally agree with
-it, and the build hands it to Maven and to the Dockerfile."""
+it (tools/lint.py writes and checks them), and the build hands it to Maven and to the Dockerfile."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import yaml
 
-from tools import REPO_ROOT, image, versions
+from tools import REPO_ROOT, image, lint, versions
 from tools.profiles import Profile
 from tools.render import render
 
@@ -23,6 +23,7 @@ def statefulset_image(profile: Profile) -> str:
 def test_every_file_names_the_image_that_tools_image_builds():
     tag = versions.image_version()
     assert f"kube-zookeeper:{tag}" == image.TAG
+    assert lint.stale_versions() == []
     pom = ET.parse(REPO_ROOT / "image" / "pom.xml").getroot()
     zookeeper_version = pom.find(f"{POM}properties/{POM}zookeeper.version").text
     assert pom.find(f"{POM}version").text == "${revision}"  # tools.image passes -Drevision=<image/VERSION>
@@ -63,3 +64,27 @@ def test_the_build_hands_image_version_to_maven_and_to_the_dockerfile(monkeypatc
     assert builds == [(tmp_path, "kube-zookeeper:test",
                        {"no_cache": False, "build_args": {"VERSION": versions.image_version()}})]
 
+
+# Besides image/VERSION and the places tools/lint.py writes, only prose for readers and test data that stands for
+# any pinned tag may spell the image version out.
+PROSE = ("README.md", "image/README.md", "chart/README.md", "docs/")
+EXAMPLES = ("tests/fixtures/policy/", "tests/policy/test_rules.py")
+SKIPPED_DIRS = {".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def test_the_image_version_is_spelled_out_only_where_lint_writes_it():
+    version = versions.image_version()
+    pinned = {str(p.path.relative_to(REPO_ROOT)) for p in lint.pinned_values()[0]}
+    naming = []
+    for path in REPO_ROOT.rglob("*"):
+        relative = path.relative_to(REPO_ROOT)
+        if SKIPPED_DIRS & set(relative.parts) or not path.is_file():
+            continue
+        try:
+            if version in path.read_text(encoding="utf-8"):
+                naming.append(str(relative))
+        except UnicodeDecodeError:
+            continue
+    unexpected = [name for name in naming if name not in pinned | {versions.IMAGE_VERSION_FILE}
+                  and not name.startswith(PROSE + EXAMPLES)]
+    assert unexpected == [], f"these files spell out {version}: read it from image/VERSION (tools.versions)"

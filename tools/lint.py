@@ -1,18 +1,21 @@
-"""`nox -s lint`: ruff for Python, yamllint for YAML, shellcheck for shell, hadolint for the Dockerfile, and the
-files the repository keeps twice: the chart's copies of the monitoring component's rules and dashboard.
+"""`nox -s lint`: ruff for Python, yamllint for YAML, shellcheck for shell, hadolint for the Dockerfile, and what
+the repository writes twice: the chart's copies of the monitoring component's rules and dashboard (COPIES), and the
+image version of image/VERSION where Kustomize, Helm and Maven need it spelled out (PINS).
 
-`--fix` first writes what can be written (the chart's copies, the README values table, ruff's safe fixes)."""
+`--fix` first writes what can be written (those copies and versions, the README values table, ruff's safe fixes)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, versions
 from tools.errors import UserError, cli
 from tools.run import run, which
 
@@ -78,6 +81,90 @@ def write_copies(root: Path = REPO_ROOT) -> list[str]:
     return written
 
 
+@dataclass(frozen=True)
+class Pin:
+    """Lines that name image/VERSION literally, for readers of one file (a Kustomize user, `helm install`, Maven)."""
+
+    paths: tuple[str, ...]  # files, or globs of them, relative to the repository
+    pattern: str  # a line's regex (multiline); its one group holds the version
+    name: str  # the value's name in messages
+    zookeeper: bool = False  # the ZooKeeper part (3.8.4 of 3.8.4-2) instead of the whole image version
+    every: bool = False  # any number of lines per file (else exactly one line in each file)
+
+
+KUSTOMIZATIONS = ("base/kustomization.yaml", "components/*/kustomization.yaml", "overlays/*/kustomization.yaml",
+                  "admission/kustomization.yaml")
+PINS = (
+    Pin(("base/kustomization.yaml",), r"^    newTag: (\S+)$", "newTag"),
+    Pin(("chart/values.yaml",), r'^  tag: "([^"]*)"$', "image.tag"),
+    Pin(("chart/Chart.yaml",), r'^appVersion: "([^"]*)"$', "appVersion", zookeeper=True),
+    Pin(("image/pom.xml",), r"^    <zookeeper\.version>([^<]*)</zookeeper\.version>$", "zookeeper.version",
+        zookeeper=True),
+    Pin(KUSTOMIZATIONS, r'^      app\.kubernetes\.io/version: "([^"]*)"$', "app.kubernetes.io/version", zookeeper=True,
+        every=True),
+)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """One value a Pin found: where, what it says, what image/VERSION says it should."""
+
+    path: Path
+    line: int
+    span: tuple[int, int]  # the value's characters in the file's text
+    value: str
+    wanted: str
+    name: str
+
+
+def pinned_values(root: Path = REPO_ROOT) -> tuple[list[Pinned], list[str]]:
+    """Every value the Pins find, and the problems that are not a value: image/VERSION unreadable, a file missing,
+    a line that is not there once."""
+    try:
+        version = versions.image_version(root)
+    except UserError as exc:
+        return [], [str(exc)]
+    found, problems = [], []
+    for pin in PINS:
+        wanted = versions.zookeeper_version(version) if pin.zookeeper else version
+        if not pin.every:
+            problems += [f"{p}: missing; it names the image version ({pin.name})" for p in pin.paths
+                         if not (root / p).is_file()]
+        for path in sorted({path for pattern in pin.paths for path in root.glob(pattern) if path.is_file()}):
+            text = path.read_text(encoding="utf-8")
+            matches = list(re.finditer(pin.pattern, text, re.MULTILINE))
+            if not pin.every and len(matches) != 1:
+                problems.append(f"{path.relative_to(root)}: {len(matches)} lines match {pin.pattern!r}; "
+                                f"expected the one naming {pin.name}")
+                continue
+            found += [Pinned(path, text.count("\n", 0, m.start()) + 1, m.span(1), m.group(1), wanted, pin.name)
+                      for m in matches]
+    return found, problems
+
+
+def stale_versions(root: Path = REPO_ROOT) -> list[str]:
+    """One line per place that does not name image/VERSION (or its ZooKeeper version) as it should."""
+    found, problems = pinned_values(root)
+    return problems + [f"{p.path.relative_to(root)}:{p.line}: {p.name} is {p.value}, {versions.IMAGE_VERSION_FILE} "
+                       f"says {p.wanted} ({FIX} writes it)" for p in found if p.value != p.wanted]
+
+
+def write_versions(root: Path = REPO_ROOT) -> list[str]:
+    """Write image/VERSION (or its ZooKeeper version) into every place that names another; returns the files
+    written. A place that cannot be found is left to stale_versions to report."""
+    found, _ = pinned_values(root)
+    by_file: dict[Path, list[Pinned]] = {}
+    for pinned in found:
+        if pinned.value != pinned.wanted:
+            by_file.setdefault(pinned.path, []).append(pinned)
+    for path, stale in by_file.items():
+        text = path.read_text(encoding="utf-8")
+        for pinned in sorted(stale, key=lambda p: p.span, reverse=True):  # from the end: earlier spans stay valid
+            text = text[:pinned.span[0]] + pinned.wanted + text[pinned.span[1]:]
+        write_atomically(path, text.encode("utf-8"))
+    return [str(path.relative_to(root)) for path in sorted(by_file)]
+
+
 def shell_scripts(root: Path = REPO_ROOT) -> list[Path]:
     """Every tracked shell script: *.sh files and files whose first line names a shell."""
     candidates = [*root.glob("image/**/*"), *root.glob(".ci/*"), *root.glob("tools/**/*.sh")]
@@ -96,6 +183,7 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, Step]]:
         ("yamllint", [sys.executable, "-m", "yamllint", "--strict", *yaml_paths]),
         ("values table", [sys.executable, "-m", "tools.values_table", "--check"]),
         ("chart copies", lambda: stale_copies(root)),
+        ("image version", lambda: stale_versions(root)),
     ]
     scripts = shell_scripts(root)
     if scripts:
@@ -110,12 +198,13 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, Step]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nox -s lint --", description=__doc__)
     parser.add_argument("--fix", action="store_true",
-                        help="first copy the monitoring rules and dashboard into chart/files/, rewrite the README "
-                             "values table from chart/values.yaml and apply ruff's safe fixes")
+                        help="first copy the monitoring rules and dashboard into chart/files/, write image/VERSION "
+                             "where it is spelled out, rewrite the README values table from chart/values.yaml and "
+                             "apply ruff's safe fixes")
     args = parser.parse_args(argv)
     if args.fix:
-        for copy in write_copies():
-            print(f"wrote {copy}")
+        for written in [*write_copies(), *write_versions()]:  # before the values table, which shows image.tag
+            print(f"wrote {written}")
         for cmd in ([sys.executable, "-m", "tools.values_table", "--write"],
                     [sys.executable, "-m", "ruff", "check", "--fix", *PYTHON_PATHS]):
             result = run(cmd, check=False, cwd=REPO_ROOT, timeout=300)
