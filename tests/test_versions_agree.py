@@ -52,6 +52,7 @@ def test_every_production_object_carries_the_zookeeper_version_label():
 
 def test_the_build_hands_image_version_to_maven_and_to_the_dockerfile(monkeypatch, tmp_path):
     commands, builds = [], []
+    monkeypatch.setattr(image.progress, "say", lambda line: None)  # nothing is fetched or built
     monkeypatch.setattr(image, "which", lambda program, hint: program)
     monkeypatch.setattr(image, "run", lambda argv, **kwargs: commands.append(argv))
     image.fetch_jars(tmp_path / "jars")
