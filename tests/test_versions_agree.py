@@ -1,12 +1,16 @@
-"""The image tag and ZooKeeper version are written in several files that must move together on an upgrade."""
+"""The image version is image/VERSION; the files that must name it (or its ZooKeeper version) literally agree with
+it (tools/checks/lint.py writes and checks them), and the build hands it to Maven and to the Dockerfile."""
 
 import re
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import yaml
 
 from tools import REPO_ROOT
+from tools.base import versions
 from tools.base.profiles import Profile
+from tools.checks import lint
 from tools.image import build as image_build
 from tools.render import render
 
@@ -20,13 +24,17 @@ def statefulset_image(profile: Profile) -> str:
 
 
 def test_every_file_names_the_image_that_tools_image_builds():
+    tag = versions.image_version()
+    assert f"kube-zookeeper:{tag}" == image_build.TAG
+    assert lint.stale_versions() == []
     pom = ET.parse(REPO_ROOT / "image" / "pom.xml").getroot()
     zookeeper_version = pom.find(f"{POM}properties/{POM}zookeeper.version").text
-    name, tag = image_build.TAG.split(":")
-    assert pom.find(f"{POM}version").text == tag
+    assert pom.find(f"{POM}version").text == "${revision}"  # tools.image passes -Drevision=<image/VERSION>
     assert tag.startswith(zookeeper_version + "-")
     dockerfile = (REPO_ROOT / "image" / "Dockerfile").read_text()
-    assert re.search(r'org\.opencontainers\.image\.version="([^"]+)"', dockerfile).group(1) == tag
+    final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert re.search(r'org\.opencontainers\.image\.version="([^"]+)"', final_stage).group(1) == "${VERSION}"
+    assert final_stage.index("\nARG VERSION\n") < final_stage.index("org.opencontainers.image.version")
     for env in ("kind", "minikube"):
         assert statefulset_image(Profile("overlay", env)) == image_build.TAG
         assert statefulset_image(Profile("chart", env)) == image_build.TAG
@@ -43,3 +51,44 @@ def test_every_production_object_carries_the_zookeeper_version_label():
     for source in ("overlay", "chart"):
         docs = [d for d in yaml.safe_load_all(render(Profile(source, "production"))) if d]
         assert {d["metadata"]["labels"].get("app.kubernetes.io/version") for d in docs} == {zookeeper_version}
+
+
+def test_the_build_hands_image_version_to_maven_and_to_the_dockerfile(monkeypatch, tmp_path):
+    commands, builds = [], []
+    monkeypatch.setattr(image_build.progress, "say", lambda line: None)  # nothing is fetched or built
+    monkeypatch.setattr(image, "which", lambda program, hint: program)
+    monkeypatch.setattr(image, "run", lambda argv, **kwargs: commands.append(argv))
+    image_build.fetch_jars(tmp_path / "jars")
+    assert f"-Drevision={versions.image_version()}" in commands[0]
+
+    monkeypatch.setattr(image, "stage_context", lambda update_lock=False: tmp_path)
+    engine = SimpleNamespace(name="podman", ensure_base_image=lambda: False,
+                             build=lambda context, tag, **options: builds.append((context, tag, options)))
+    image_build.build(engine, "kube-zookeeper:test")
+    assert builds == [(tmp_path, "kube-zookeeper:test",
+                       {"no_cache": False, "build_args": {"VERSION": versions.image_version()}})]
+
+
+# Besides image/VERSION and the places tools/checks/lint.py writes, only prose for readers and test data that stands for
+# any pinned tag may spell the image version out.
+PROSE = ("README.md", "image/README.md", "chart/README.md", "docs/")
+EXAMPLES = ("tests/fixtures/policy/", "tests/policy/test_rules.py")
+SKIPPED_DIRS = {".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def test_the_image_version_is_spelled_out_only_where_lint_writes_it():
+    version = versions.image_version()
+    pinned = {str(p.path.relative_to(REPO_ROOT)) for p in lint.pinned_values()[0]}
+    naming = []
+    for path in REPO_ROOT.rglob("*"):
+        relative = path.relative_to(REPO_ROOT)
+        if SKIPPED_DIRS & set(relative.parts) or not path.is_file():
+            continue
+        try:
+            if version in path.read_text(encoding="utf-8"):
+                naming.append(str(relative))
+        except UnicodeDecodeError:
+            continue
+    unexpected = [name for name in naming if name not in pinned | {versions.IMAGE_VERSION_FILE}
+                  and not name.startswith(PROSE + EXAMPLES)]
+    assert unexpected == [], f"these files spell out {version}: read it from image/VERSION (tools.versions)"

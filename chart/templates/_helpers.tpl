@@ -152,7 +152,7 @@ Checks the schema cannot express; a failure stops `helm template` and `helm inst
 {{- fail "persistence.dataLog.size is required when persistence.dataLog.enabled is true" }}
 {{- end }}
 {{- if eq .Values.image.tag "latest" }}
-{{- fail "image.tag: latest is not a pinned tag (ZK-IMG-001): members of one ensemble could run different builds; set a version tag such as 3.9.5-1, or image.digest" }}
+{{- fail (printf "image.tag: latest is not a pinned tag (ZK-IMG-001): members of one ensemble could run different builds; set a version tag (%s-<image build>), or image.digest" .Chart.AppVersion) }}
 {{- end }}
 {{- include "zookeeper.checkHeap" . }}
 {{- end }}

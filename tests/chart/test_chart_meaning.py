@@ -12,6 +12,7 @@ from chart_helpers import CHART, CI_VALUES, one, render
 
 from tools import REPO_ROOT
 from tools.base.run import run
+from tools.base.versions import image_version
 from tools.cli import helm
 
 SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
@@ -162,7 +163,7 @@ def test_the_test_pod_is_a_helm_test_hook_using_the_members_image():
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     assert pod["spec"]["restartPolicy"] == "Never"
     member_image = one(objects, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert member_image == "registry.example.com/platform/kube-zookeeper:3.9.5-1"
+    assert member_image == f"registry.example.com/platform/kube-zookeeper:{image_version()}"
     assert pod["spec"]["containers"][0]["image"] == member_image
 
 

@@ -90,4 +90,4 @@ def test_the_chart_ships_the_component_s_rules_and_dashboard_unchanged(name):
     """The chart is self-contained (installable from chart/ alone), so it holds copies; they must not drift."""
     component, copy = REPO_ROOT / "components" / "monitoring" / name, CHART / "files" / name
     assert not copy.is_symlink()
-    assert copy.read_bytes() == component.read_bytes(), f"{copy} differs from {component}: copy it over"
+    assert copy.read_bytes() == component.read_bytes(), f"{copy} differs from {component}: nox -s lint -- --fix"

@@ -7,6 +7,7 @@ import yaml
 from chart_helpers import CHART
 
 from tools.base.run import CommandError
+from tools.base.versions import image_version, zookeeper_version
 from tools.checks import policy
 from tools.cli import helm
 
@@ -67,7 +68,7 @@ def test_out_of_range_and_unknown_choices_are_refused(tmp_path, values_yaml, mes
      "zookeeper.minSessionTimeout (50000) must not exceed zookeeper.maxSessionTimeout (40000)"),
     ("ports:\n  metrics: 2181\n", "ports: client, server, leaderElection and metrics must differ"),
     ("image:\n  tag: latest\n", "image.tag: latest is not a pinned tag (ZK-IMG-001): members of one ensemble could "
-     "run different builds; set a version tag such as 3.9.5-1, or image.digest"),
+     f"run different builds; set a version tag ({zookeeper_version(image_version())}-<image build>), or image.digest"),
 ])
 def test_what_the_schema_cannot_express_fails_in_the_template(tmp_path, values_yaml, message):
     assert message in template_error(tmp_path, values_yaml)

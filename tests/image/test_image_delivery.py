@@ -50,14 +50,13 @@ def test_after_save_the_commands_name_the_archive(podman, tmp_path):
 
 
 def test_after_push_it_says_where_to_point_the_manifests(podman):
-    pushed = "registry.corp.internal/zk/kube-zookeeper:3.9.5-1"
-    text = "\n".join(image_build.next_steps(podman, image_build.TAG, pushed=pushed))
+    text = "\n".join(image_build.next_steps(podman, image_build.TAG, pushed=f"registry.corp.internal/zk/{image_build.TAG}"))
     assert "newName: registry.corp.internal/zk/kube-zookeeper in components/registry-image/kustomization.yaml" in text
     assert "--set image.repository=registry.corp.internal/zk/kube-zookeeper" in text
 
 
 @pytest.mark.parametrize(("reference", "full"), [
-    ("kube-zookeeper:3.9.5-1", "docker.io/library/kube-zookeeper:3.9.5-1"),
+    (image_build.TAG, f"docker.io/library/{image_build.TAG}"),
     ("platform/kube-zookeeper:1", "docker.io/platform/kube-zookeeper:1"),
     ("registry.corp.internal/kube-zookeeper:1", "registry.corp.internal/kube-zookeeper:1"),
     ("localhost:5000/kube-zookeeper:1", "localhost:5000/kube-zookeeper:1"),
@@ -100,4 +99,9 @@ def test_push_to_an_unreachable_registry_is_an_error_naming_it(engine, zk_image)
     with pytest.raises(CommandError) as failure:
         engine.push(zk_image, "127.0.0.1:9/kz-test")
     assert "127.0.0.1:9" in str(failure.value)
-    engine.image_rm("127.0.0.1:9/kz-test/kube-zookeeper:3.9.5-1")
+    engine.image_rm(f"127.0.0.1:9/kz-test/{zk_image}")
+
+
+@pytest.mark.slow
+def test_the_built_image_is_labelled_with_image_version(engine, zk_image):
+    assert engine.image_label(zk_image, "org.opencontainers.image.version") == image_build.VERSION

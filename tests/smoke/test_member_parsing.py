@@ -11,6 +11,7 @@ from tools.base.errors import UserError
 from tools.base.profiles import Profile
 from tools.cli import zookeeper
 from tools.render import render
+from tools.base.versions import image_version
 from tools.render.pod import pod_template
 
 SRVR_LEADER = """Zookeeper version: 3.9.5-293c895a8d966a3ecb92872be4a1daf87d725da2, built on 2026-02-11 20:18 UTC
@@ -81,7 +82,7 @@ def test_local_members_are_set_up_as_the_kind_overlays_pods():
     template = pod_template(render(Profile("overlay", "kind")), "overlay-kind")
     assert template.hostname(2) == "zookeeper-2"
     assert template.fqdn(0) == "zookeeper-0.zookeeper-headless.default.svc.cluster.local"
-    assert template.image == "kube-zookeeper:3.9.5-1"
+    assert template.image == f"kube-zookeeper:{image_version()}"
     assert template.data_mount == "/var/lib/zookeeper"
     assert template.user == "1000:0"  # pinned-uid component; the image's group 0
     assert template.read_only

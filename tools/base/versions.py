@@ -1,4 +1,38 @@
-"""Pinned versions of every external tool and schema set: the one place to change them."""
+"""Pinned versions of every external tool and schema set: the one place to change them. The image's own version
+is image/VERSION, read here."""
+
+import re
+from pathlib import Path
+
+from tools import REPO_ROOT
+from tools.errors import UserError
+
+# The image is named kube-zookeeper and tagged with image/VERSION, `<ZooKeeper version>-<image build>`: the one place
+# to change it. tools/image/build.py builds that tag (and passes it to Maven and to the Dockerfile's label);
+# `nox -s lint -- --fix` writes it, or its ZooKeeper version, into the files Kustomize and Helm users read.
+IMAGE_NAME = "kube-zookeeper"
+IMAGE_VERSION_FILE = "image/VERSION"
+IMAGE_VERSION_FORMAT = re.compile(r"(?P<zookeeper>[0-9]+\.[0-9]+\.[0-9]+)-(?P<build>[1-9][0-9]*)")
+
+
+def image_version(root: Path = REPO_ROOT) -> str:
+    """image/VERSION's one line, such as `3.8.4-2` (ZooKeeper 3.8.4, image build 2); a UserError naming the file
+    when it is missing or malformed."""
+    path = root / IMAGE_VERSION_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{IMAGE_VERSION_FILE}: cannot read: {exc.strerror}") from None
+    if not IMAGE_VERSION_FORMAT.fullmatch(text.rstrip("\n")) or text.count("\n") > 1:
+        raise UserError(f"{IMAGE_VERSION_FILE}:1: expected one line <ZooKeeper version>-<image build> such as "
+                        f"3.8.4-2, got {text!r}")
+    return text.rstrip("\n")
+
+
+def zookeeper_version(image_tag: str) -> str:
+    """The ZooKeeper release an image version carries: 3.8.4 of 3.8.4-2."""
+    return image_tag.rsplit("-", 1)[0]
+
 
 KUBECONFORM_MODULE = "github.com/yannh/kubeconform/cmd/kubeconform"
 KUBECONFORM_VERSION = "v0.7.0"

@@ -3,7 +3,7 @@
     engine = Engine.detect()          # podman, else a docker CLI whose daemon answers; ToolMissing otherwise
     engine.name                       # "podman" | "docker"
     engine.ensure_base_image()        # podman only: debootstrap + import the Dockerfile's FROM tag if absent
-    engine.build(context, tag, no_cache=False, dockerfile=None) -> Result
+    engine.build(context, tag, no_cache=False, dockerfile=None, build_args=None) -> Result
     engine.image_exists(tag) -> bool; engine.image_size(tag) -> int (bytes); engine.image_rm(tag)
     engine.image_label(tag, label) -> str
     engine.save(tag, archive)          # docker-archive tar for kind/minikube/docker; engine.push(tag, registry) -> ref
@@ -147,11 +147,14 @@ class Engine:
         self.cli("rmi", "--force", tag, check=False, timeout=120)
 
     def build(
-        self, context: Path, tag: str, *, dockerfile: Path | None = None, no_cache: bool = False, timeout: float = 1800
+        self, context: Path, tag: str, *, dockerfile: Path | None = None, no_cache: bool = False,
+        build_args: dict[str, str] | None = None, timeout: float = 1800,
     ) -> Result:
         args = ["build", "--tag", tag]
         if dockerfile:
             args += ["--file", str(dockerfile)]
+        for name, value in (build_args or {}).items():
+            args += ["--build-arg", f"{name}={value}"]
         if no_cache:
             args.append("--no-cache")
         if self.name == "podman":

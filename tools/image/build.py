@@ -3,6 +3,8 @@
 Steps: fetch the jars pinned in image/pom.xml with Maven (strict checksums), check each against image/jars.sha256,
 stage image/ plus jars/ in build/image-context, make sure the base image exists (tools.cli.engine), build, and print the
 build time and image size. `--update-lock` rewrites image/jars.sha256 from what Maven fetched (after a pom change).
+The tag is kube-zookeeper:<image/VERSION>; Maven gets that version as `revision` (the pom's own version), the
+Dockerfile as the build argument `VERSION` (its version label).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.base import progress
+from tools.base import progress, versions
 from tools.base.contract import METRICS_SCRIPT, PROBE_SCRIPT
 from tools.base.errors import UserError
 from tools.base.run import run, which
@@ -25,7 +27,8 @@ from tools.cli.engine import Engine, podman_store
 IMAGE_DIR = REPO_ROOT / "image"
 LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO_ROOT / "build" / "image-context"
-TAG = "kube-zookeeper:3.9.5-1"
+VERSION = versions.image_version()  # image/VERSION
+TAG = f"{versions.IMAGE_NAME}:{VERSION}"
 CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", PROBE_SCRIPT, METRICS_SCRIPT, "zkCli.sh"]
 CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
 
@@ -40,7 +43,7 @@ def fetch_jars(dest: Path) -> list[Path]:
                        note="downloaded once into ~/.m2; later builds copy them from there"):
         run(
             [mvn, "--batch-mode", "--quiet", "--strict-checksums", "--file", IMAGE_DIR / "pom.xml",
-             "dependency:copy-dependencies", f"-DoutputDirectory={dest}"],
+             f"-Drevision={VERSION}", "dependency:copy-dependencies", f"-DoutputDirectory={dest}"],
             timeout=900,
         )  # fmt: skip
     return sorted(dest.glob("*.jar"))
@@ -109,7 +112,7 @@ def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock
         started = time.monotonic()
         with progress.step(f"building {tag} with {engine.name}",
                            note="3-8 min the first time; then the layer cache makes it seconds"):
-            engine.build(context, tag, no_cache=no_cache)
+            engine.build(context, tag, no_cache=no_cache, build_args={"VERSION": VERSION})
         return time.monotonic() - started
 
 
