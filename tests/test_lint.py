@@ -1,5 +1,5 @@
-"""tools/checks/lint.py's own checks, on a temporary copy of the files involved: the chart's copies of the monitoring rules
-and dashboard, and the places that name image/VERSION (each checked, and written by --fix)."""
+"""tools/checks/lint.py's own checks, on a temporary copy of the files involved: the chart's copies of the
+monitoring rules and dashboard, and the places that name image/VERSION (each checked, and written by --fix)."""
 
 from __future__ import annotations
 

@@ -56,12 +56,12 @@ def test_every_production_object_carries_the_zookeeper_version_label():
 def test_the_build_hands_image_version_to_maven_and_to_the_dockerfile(monkeypatch, tmp_path):
     commands, builds = [], []
     monkeypatch.setattr(image_build.progress, "say", lambda line: None)  # nothing is fetched or built
-    monkeypatch.setattr(image, "which", lambda program, hint: program)
-    monkeypatch.setattr(image, "run", lambda argv, **kwargs: commands.append(argv))
+    monkeypatch.setattr(image_build, "which", lambda program, hint: program)
+    monkeypatch.setattr(image_build, "run", lambda argv, **kwargs: commands.append(argv))
     image_build.fetch_jars(tmp_path / "jars")
     assert f"-Drevision={versions.image_version()}" in commands[0]
 
-    monkeypatch.setattr(image, "stage_context", lambda update_lock=False: tmp_path)
+    monkeypatch.setattr(image_build, "stage_context", lambda update_lock=False: tmp_path)
     engine = SimpleNamespace(name="podman", ensure_base_image=lambda: False,
                              build=lambda context, tag, **options: builds.append((context, tag, options)))
     image_build.build(engine, "kube-zookeeper:test")

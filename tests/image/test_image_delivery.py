@@ -50,7 +50,8 @@ def test_after_save_the_commands_name_the_archive(podman, tmp_path):
 
 
 def test_after_push_it_says_where_to_point_the_manifests(podman):
-    text = "\n".join(image_build.next_steps(podman, image_build.TAG, pushed=f"registry.corp.internal/zk/{image_build.TAG}"))
+    pushed = f"registry.corp.internal/zk/{image_build.TAG}"
+    text = "\n".join(image_build.next_steps(podman, image_build.TAG, pushed=pushed))
     assert "newName: registry.corp.internal/zk/kube-zookeeper in components/registry-image/kustomization.yaml" in text
     assert "--set image.repository=registry.corp.internal/zk/kube-zookeeper" in text
 

@@ -9,9 +9,9 @@ import pytest
 
 from tools.base.errors import UserError
 from tools.base.profiles import Profile
+from tools.base.versions import image_version
 from tools.cli import zookeeper
 from tools.render import render
-from tools.base.versions import image_version
 from tools.render.pod import pod_template
 
 SRVR_LEADER = """Zookeeper version: 3.9.5-293c895a8d966a3ecb92872be4a1daf87d725da2, built on 2026-02-11 20:18 UTC

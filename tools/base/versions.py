@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from tools import REPO_ROOT
-from tools.errors import UserError
+from tools.base.errors import UserError
 
 # The image is named kube-zookeeper and tagged with image/VERSION, `<ZooKeeper version>-<image build>`: the one place
 # to change it. tools/image/build.py builds that tag (and passes it to Maven and to the Dockerfile's label);
