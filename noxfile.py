@@ -57,7 +57,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff, yamllint, shellcheck, hadolint and the README values table (-- --fix rewrites the table)."""
+    """ruff, yamllint, shellcheck, hadolint and the docs' generated blocks (-- --fix rewrites them)."""
     _install(session, "lint")
     session.run("python", "-m", "tools.lint", *session.posargs)
 

