@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tools import REPO_ROOT
 
-FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
-SHELL_BLOCK = re.compile(r"^```(?:sh|bash)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^ *```.*?^ *```", re.MULTILINE | re.DOTALL)  # indented too: a fence inside a list item
+SHELL_BLOCK = re.compile(r"^ *```(?:sh|bash)\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
 HEADING = re.compile(r"^#{1,6} +(.+?) *#*$", re.MULTILINE)
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 EXPLICIT_ANCHOR = re.compile(r'<a (?:id|name)="([^"]+)"')
