@@ -5,6 +5,8 @@ written from data so that no check ever reads prose.
   `endpoints-chart` in README.md and chart/README.md. Policy rule ZK-SVC-003 reads the same file.
 - The chart's values table (tools/values_table.py, in chart/README.md) and the mutation suite's table (tools/mutate,
   in docs/development/mutation.md) use the same markers through `block` and `write_block`.
+- README.md's quick start sits between `quick-start` markers; it is written by hand, and tests/test_readme.py reads
+  it through `block` to hold it to its two commands.
 
 `python -m tools.readme --check` exits 1 when an endpoints block is not the one the data gives, `--write` rewrites
 them (`nox -s lint` and `nox -s lint -- --fix` run these).
