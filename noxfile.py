@@ -57,7 +57,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff, yamllint, shellcheck, hadolint; the values table, chart copies, image version (-- --fix writes them)."""
+    """ruff, yamllint, shellcheck, hadolint; generated blocks, chart copies, image version (-- --fix writes them)."""
     _install(session, "lint")
     session.run("python", "-m", "tools.checks.lint", *session.posargs)
 

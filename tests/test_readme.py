@@ -1,6 +1,10 @@
-"""Every command the READMEs show runs as shown: nox sessions exist and take the options given, kubectl and helm
-subcommands take the flags given, and the files and directories named exist. Commands of tools that are not
-installed here (kind, minikube, oc) are skipped with the reason; nothing is run against a cluster."""
+"""The docs as a reader follows them: every command they show runs as shown (nox sessions exist and take the options
+given, kubectl and helm subcommands take the flags given), every repository path they name exists, every relative
+link resolves (its anchor too), and README.md stays a user's page of at most 15 KB.
+
+The pages are README.md, CONTRIBUTING.md, chart/README.md, image/README.md and docs/**/*.md (tests/markdown.py).
+Commands of tools that are not installed here (kind, minikube, oc) are skipped with the reason; nothing is run
+against a cluster."""
 
 from __future__ import annotations
 
@@ -10,16 +14,26 @@ import shutil
 import subprocess
 import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 
+from tests.markdown import SHELL_BLOCK, anchors, docs, links, without_fences
 from tests.nox_cli import session_names
 from tools import REPO_ROOT
+from tools.render import blocks
 
-READMES = [REPO_ROOT / "README.md", REPO_ROOT / "image" / "README.md"]
-SHELL_BLOCK = re.compile(r"^```(?:sh|bash)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+DOCS = docs()
+README_LIMIT = 15_000  # bytes: README.md is for users; the rest lives in docs/
 INLINE_NOX = re.compile(r"`((?:pipx run )?nox(?: [^`]*)?)`")
-REPO_PATH = re.compile(r"^(base|components|overlays|chart|image|tools)/")
+INLINE_CODE = re.compile(r"`([^`\s]+)`")
+TOP_LEVEL = r"(?:admission|base|chart|components|docs|image|overlays|tests|tools|\.ci)"
+REPO_PATH = re.compile(rf"^{TOP_LEVEL}/[\w./-]*$|^(?:README\.md|CONTRIBUTING\.md|LICENSE|noxfile\.py|pyproject\.toml)$")
+EXTERNAL_LINK = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # https:, mailto:, ...
+
+
+def shown(page: Path) -> str:
+    return page.relative_to(REPO_ROOT).as_posix()
 
 
 def shell_commands(text: str) -> list[str]:
@@ -33,12 +47,11 @@ def shell_commands(text: str) -> list[str]:
                 end = words.index("&&") if "&&" in words else len(words)
                 found.append(shlex.join(words[:end]))  # quoted again: a "$(...)" stays one word
                 words = words[end + 1:]
-    found += INLINE_NOX.findall(text)
+    found += INLINE_NOX.findall(without_fences(text))
     return found
 
 
-COMMANDS = sorted({(readme.relative_to(REPO_ROOT).as_posix(), command)
-                   for readme in READMES for command in shell_commands(readme.read_text())})
+COMMANDS = sorted({(shown(page), command) for page in DOCS for command in shell_commands(page.read_text())})
 
 
 def session_modules() -> dict[str, list[str]]:
@@ -79,21 +92,61 @@ def check_paths(words: list[str]) -> None:
             assert (REPO_ROOT / word).exists(), f"{word} does not exist"
 
 
-def test_the_readmes_use_nox_sessions_not_python_m():
-    for readme in READMES:
-        assert "python -m tools" not in readme.read_text(), f"{readme.name}: use the nox session (nox -s ... -- ...)"
+def named_paths(text: str) -> list[str]:
+    """Repository paths in the prose's inline code (`tools/base/run.py`, `chart/values.yaml`) and in the shell
+    blocks' words; placeholders such as `overlays/<env>` are not paths."""
+    found = [word for word in INLINE_CODE.findall(without_fences(text)) if REPO_PATH.match(word)]
+    for command in shell_commands(text):
+        found += [word for word in shlex.split(command) if REPO_PATH.match(word)]
+    return sorted(set(found))
+
+
+def test_the_docs_are_found():
+    names = {shown(page) for page in DOCS}
+    assert {"README.md", "CONTRIBUTING.md", "chart/README.md", "image/README.md", "docs/operations/runbooks.md",
+            "docs/development/architecture.md"} <= names
+
+
+def test_the_readme_is_a_users_page_of_at_most_15_kb():
+    size = len((REPO_ROOT / "README.md").read_bytes())
+    assert size <= README_LIMIT, f"README.md is {size} bytes, more than {README_LIMIT}: move detail into docs/"
+
+
+@pytest.mark.parametrize("page", DOCS, ids=shown)
+def test_the_docs_use_nox_sessions_not_python_m(page):
+    assert "python -m tools" not in page.read_text(), f"{shown(page)}: use the nox session (nox -s ... -- ...)"
 
 
 def test_the_quick_start_is_two_commands_that_install_nox_without_the_system_pip():
-    text = (REPO_ROOT / "README.md").read_text()
-    quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    (block,) = SHELL_BLOCK.findall(quick_start)
+    quick_start = blocks.block("quick-start")
+    (block,) = SHELL_BLOCK.findall(quick_start + "\n")
     assert shell_commands(f"```sh\n{block}```\n") == ["pipx run nox -s validate", "pipx run nox -s tests"]
     assert "pip install" not in quick_start
 
 
-@pytest.mark.parametrize(("readme", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
-def test_the_command_runs_as_shown(readme, command):
+@pytest.mark.parametrize("page", DOCS, ids=shown)
+def test_every_repository_path_named_exists(page):
+    missing = [path for path in named_paths(page.read_text()) if not (REPO_ROOT / path).exists()]
+    assert not missing, f"{shown(page)} names paths that do not exist: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("page", DOCS, ids=shown)
+def test_every_relative_link_resolves_with_its_anchor(page):
+    broken = []
+    for target in links(page.read_text()):
+        if EXTERNAL_LINK.match(target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists() or not linked.is_relative_to(REPO_ROOT):
+            broken.append(f"{target} (no such file in the repository)")
+        elif anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text()):
+            broken.append(f"{target} (no heading gives #{anchor})")
+    assert not broken, f"{shown(page)}: broken links: {'; '.join(broken)}"
+
+
+@pytest.mark.parametrize(("page", "command"), COMMANDS, ids=[f"{p}: {c}" for p, c in COMMANDS])
+def test_the_command_runs_as_shown(page, command):
     words = shlex.split(command)
     if words[:2] == ["pipx", "run"]:
         words = words[2:]
@@ -104,12 +157,15 @@ def test_the_command_runs_as_shown(readme, command):
         options = options.split()
         if options[:1] in (["-s"], ["--session"]):
             session = options[1]
-            assert session in session_names(), f"{readme}: nox has no session {session} (nox -l)"
+            assert session in session_names(), f"{page}: nox has no session {session} (nox -l)"
             if posargs:
                 module = session_modules()[session]
                 check_flags(posargs.split(), help_text(sys.executable, *module), f"nox -s {session} --")
         else:
             check_flags(options, help_text(sys.executable, "-m", "nox"), "nox")
+        return
+    if tool == "bash":  # bash SCRIPT: a script of the repository
+        assert len(words) == 2 and REPO_PATH.match(words[1]), f"{page}: {command}: run a repository script"
         return
     if tool in ("kubectl", "helm", "docker"):
         if tool != "helm" and not shutil.which(tool):
@@ -129,7 +185,7 @@ def test_the_command_runs_as_shown(readme, command):
         if not shutil.which(tool):
             pytest.skip(f"{tool} is not installed here (its commands need its cluster)")
         return
-    pytest.fail(f"{readme}: {command}: no check for {tool} commands; add one")
+    pytest.fail(f"{page}: {command}: no check for {tool} commands; add one")
 
 
 def helm_binary() -> str:

@@ -55,6 +55,19 @@ def test_rules_follow_the_release_names():
     assert sum('"(datadir|datalogdir)-kafka-zk-[0-9]+"' in e for e in exprs) == 1
 
 
+def test_every_alert_links_its_runbook_under_the_base_url_the_values_give():
+    def urls(*set_values):
+        rules = one(render(set_values=["metrics.rules.enabled=true", *set_values]), "PrometheusRule")
+        return {rule["alert"]: rule["annotations"]["runbook_url"]
+                for group in rules["spec"]["groups"] for rule in group["rules"]}
+
+    default = urls()
+    assert default and all(url == f"docs/operations/runbooks.md#{alert.lower()}" for alert, url in default.items())
+    base = "https://git.example.com/platform/kube-zookeeper/-/blob/main/docs/operations/runbooks.md"
+    moved = urls(f"metrics.rules.runbookBaseUrl={base}")
+    assert moved == {alert: f"{base}#{alert.lower()}" for alert in default}
+
+
 def test_the_dashboard_carries_the_sidecar_label_and_valid_json():
     import json
 

@@ -1,4 +1,4 @@
-"""The README's values table is the one generated from chart/values.yaml, and the generator notices drift."""
+"""chart/README.md's values table is the one generated from chart/values.yaml, and the generator notices drift."""
 
 import shutil
 import subprocess
@@ -16,7 +16,7 @@ from tools.render import values_table
 def chart_copy(tmp_path):
     for name in ("values.yaml", "values.schema.json"):
         shutil.copy(CHART / name, tmp_path / name)
-    shutil.copy(REPO_ROOT / "README.md", tmp_path / "README.md")
+    shutil.copy(CHART / "README.md", tmp_path / "README.md")
     return tmp_path
 
 

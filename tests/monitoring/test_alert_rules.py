@@ -1,5 +1,6 @@
 """The alert rules: promtool checks them and runs their unit tests (firing and quiet series for every alert); every
-alert has a summary, a description and a README runbook; the metric-name reader understands PromQL."""
+alert has a summary, a description and a runbook_url to its section of docs/operations/runbooks.md; the metric-name
+reader understands PromQL."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import pytest
 import yaml
 
+from tests.markdown import anchors, slug, without_fences
 from tests.monitoring.conftest import RULES_TEST
 from tools import REPO_ROOT
 from tools.checks import alerts
@@ -79,18 +81,28 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test():
         assert any(not check["exp_alerts"] for check in mine), f"{alert}: no evaluation where it stays quiet"
 
 
+RUNBOOKS = REPO_ROOT / "docs" / "operations" / "runbooks.md"
+
+
+def runbook_sections() -> dict[str, str]:
+    """anchor -> the text of that `## Alert` section of the runbooks page."""
+    text = RUNBOOKS.read_text()
+    parts = re.split(r"^## +(.+)$", without_fences(text), flags=re.MULTILINE)
+    return {slug(heading): body for heading, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
 def test_every_alert_has_a_summary_a_description_a_severity_and_a_runbook(production):
-    readme = (REPO_ROOT / "README.md").read_text()
-    runbooks = readme.split("## Alert runbooks", 1)[1].split("\n## ", 1)[0]
-    headings = re.findall(r"^### (\w+)$", runbooks, re.MULTILINE)
-    assert headings == ALERTS
+    sections = runbook_sections()
+    assert list(sections) == [alert.lower() for alert in ALERTS], "one runbook section per alert, in the rules' order"
     for rule in all_rules(production["overlay-production"]):
         annotations = rule["annotations"]
         assert annotations["summary"].strip() and annotations["description"].strip()
-        assert f"runbook {rule['alert']} in the README" in annotations["description"]
+        assert "README" not in annotations["description"], f"{rule['alert']}: link the runbook (runbook_url)"
         assert rule["labels"]["severity"] in ("critical", "warning")
-        section = runbooks.split(f"### {rule['alert']}\n", 1)[1].split("\n### ", 1)[0]
-        assert len(section.split()) > 40, f"{rule['alert']}: the runbook says too little"
+        page, _, anchor = annotations["runbook_url"].partition("#")
+        assert (page, anchor) == ("docs/operations/runbooks.md", rule["alert"].lower())
+        assert (REPO_ROOT / page).is_file() and anchor in anchors(RUNBOOKS.read_text())
+        assert len(sections[anchor].split()) > 40, f"{rule['alert']}: the runbook says too little"
 
 
 def test_the_chart_puts_its_own_names_into_the_rules(production):

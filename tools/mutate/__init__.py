@@ -28,6 +28,8 @@ from tools.base.errors import UserError
 from tools.base.profiles import ENVIRONMENTS
 
 MISTAKES = Path(__file__).resolve().parent / "mistakes.yaml"
+TABLE_DOC = REPO_ROOT / "docs" / "development" / "mutation.md"  # its table of the mistakes, between markers
+TABLE_BLOCK = "mutations"
 COPY_IGNORE = shutil.ignore_patterns(".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache")
 IMAGE_TESTS = "tests/image/test_scripts.py"
 SCHEMA_TESTS = "tests/chart/test_chart_schema.py"
@@ -128,8 +130,8 @@ def checks_for(mistake: Mistake, root: Path = REPO_ROOT) -> Checks:
     tests: list[str] = []
     for file in mistake.files:
         parts = Path(file).parts
-        if parts[0] == "base" or file == "README.md":
-            profiles |= set(OVERLAY_PROFILES + CHART_PROFILES if file == "README.md" else OVERLAY_PROFILES)
+        if parts[0] == "base":
+            profiles |= set(OVERLAY_PROFILES)
         elif parts[0] == "components":
             profiles |= set(components_used(root).get(parts[1], []))
         elif parts[0] == "overlays":
@@ -264,7 +266,7 @@ def baseline(kube_versions: list[str], workdir: Path, mistakes: list[Mistake], s
 
 
 def markdown(mistakes: list[Mistake]) -> str:
-    """The README's list: one row per mistake."""
+    """The table of docs/development/mutation.md: one row per mistake."""
     rows = ["| mistake | files | why it matters | caught by |", "|---|---|---|---|"]
     for m in mistakes:
         files = ", ".join(f"`{f}`" for f in m.files)

@@ -1,8 +1,8 @@
 """`nox -s mutate`: apply each known mistake alone to a fresh copy of the repository; the checks must catch each one.
 
     python -m tools.mutate [ID ...] [--jobs N]      run all mistakes (or these), report caught / total and the time
-    python -m tools.mutate --list                   the mistakes as the README's table
-    python -m tools.mutate --write-readme           put that table into README.md
+    python -m tools.mutate --list                   the mistakes as a Markdown table
+    python -m tools.mutate --write-table            put that table into docs/development/mutation.md
 
 Exit 1 when a mistake escapes, is caught by other checks than mistakes.yaml names, or no longer applies.
 """
@@ -16,11 +16,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+from tools import REPO_ROOT
 from tools.base.errors import UserError, cli
-from tools.mutate import Outcome, baseline, load, markdown, try_mistake, workdir
+from tools.mutate import TABLE_BLOCK, TABLE_DOC, Outcome, baseline, load, markdown, try_mistake, workdir
 from tools.render import blocks, schemas
-
-README_BLOCK = "mutations"
 
 
 def _line(outcome: Outcome) -> str:
@@ -37,15 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ids", nargs="*", help="only these mistakes (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mistakes checked at once")
     parser.add_argument("--list", action="store_true", help="print the mistakes as a Markdown table")
-    parser.add_argument("--write-readme", action="store_true", help="put that table between the README's markers")
+    parser.add_argument("--write-table", action="store_true",
+                        help="put that table between the markers of docs/development/mutation.md")
     args = parser.parse_args(argv)
     mistakes = load()
     if args.list:
         print(markdown(mistakes))
         return 0
-    if args.write_readme:
-        changed = blocks.write_block(README_BLOCK, markdown(mistakes))
-        print(f"README.md: mistakes table {'updated' if changed else 'already up to date'}")
+    if args.write_table:
+        changed = blocks.write_block(TABLE_BLOCK, markdown(mistakes), TABLE_DOC)
+        print(f"{TABLE_DOC.relative_to(REPO_ROOT)}: mistakes table {'updated' if changed else 'already up to date'}")
         return 0
     unknown = sorted(set(args.ids) - {m.id for m in mistakes})
     if unknown:

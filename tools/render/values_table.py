@@ -1,9 +1,10 @@
-"""The README's chart values table: keys and comments from chart/values.yaml, types from values.schema.json.
+"""The chart's values table in chart/README.md: keys and comments from chart/values.yaml, types from
+values.schema.json.
 
 Every key in values.yaml must have a comment right above it that starts with `<key>:`; the text after it is the key's
-description. `python -m tools.render.values_table` prints the table, `--write` puts it between the README's
-`<!-- values-table:begin -->` and `<!-- values-table:end -->` markers, `--check` exits 1 when the README's table is
-not the generated one.
+description. `python -m tools.render.values_table` prints the table, `--write` puts it between chart/README.md's
+`<!-- values-table:begin -->` and `<!-- values-table:end -->` markers, `--check` exits 1 when that table is not the
+generated one (`nox -s lint -- --fix` and `nox -s lint` run these).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tools.render.manifests import plain
 
 VALUES = REPO_ROOT / "chart" / "values.yaml"
 SCHEMA = REPO_ROOT / "chart" / "values.schema.json"
-README = REPO_ROOT / "README.md"
+README = REPO_ROOT / "chart" / "README.md"
 NAME = "values-table"
 BEGIN, END = readme_blocks.markers(NAME)
 
@@ -126,7 +127,7 @@ def table(values_path: Path = VALUES, schema_path: Path = SCHEMA) -> str:
 
 
 def readme_block(readme: Path = README) -> str:
-    """The table currently between the README's markers (stripped)."""
+    """The table currently between chart/README.md's markers (stripped)."""
     return readme_blocks.block(NAME, readme)
 
 
@@ -139,8 +140,8 @@ def write_readme(generated: str, readme: Path = README) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="values_table", description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="exit 1 when the README's table is out of date")
-    mode.add_argument("--write", action="store_true", help="update the README's table in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 when chart/README.md's table is out of date")
+    mode.add_argument("--write", action="store_true", help="update chart/README.md's table in place")
     parser.add_argument("--values", type=Path, default=VALUES)
     parser.add_argument("--schema", type=Path, default=SCHEMA)
     parser.add_argument("--readme", type=Path, default=README)

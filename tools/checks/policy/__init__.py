@@ -48,7 +48,7 @@ def _shown(path: Path) -> str:
 def check_manifests(manifests: list[Manifest], label: str, kind_of_profile: str,
                     tracer: Tracer | None = None, source: str | None = None) -> Findings:
     """Run every rule that applies to kind_of_profile over one profile's objects (rendered from `source`, overlay or
-    chart, when they were: the README's promises for that source apply)."""
+    chart, when they were: the endpoints the docs promise users of that source apply)."""
     if kind_of_profile not in PROFILE_TYPES:
         raise ValueError(f"unknown profile type {kind_of_profile}")
     ctx = Context(label, kind_of_profile, manifests, source)

@@ -48,6 +48,7 @@ from tools.checks.policy.model import (
     selector_matches,
 )
 from tools.checks.policy.reach import workloads
+from tools.render.blocks import ENDPOINTS, promised_endpoints
 
 HOSTNAME = "kubernetes.io/hostname"
 SAFE_CAPABILITIES = {"NET_BIND_SERVICE"}
@@ -607,37 +608,23 @@ def service_target_ports(ctx: Context):
     yield from _unresolved(ctx, "Service", "targetPort")
 
 
-README = REPO_ROOT / "README.md"
-HELM_SECTION = ("<!-- helm:begin -->", "<!-- helm:end -->")
+ENDPOINTS_FILE = ENDPOINTS.relative_to(REPO_ROOT).as_posix()
 
 
-def promised_endpoints(source: str | None, readme=README) -> list[tuple[str, int, int]]:
-    """(Service name, port, README line) for every `connect to `NAME:PORT`` the README tells users of this source
-    (overlay: outside the Helm section; chart: inside it, for release zk) to use."""
-    if source not in ("overlay", "chart") or not readme.exists():
-        return []
-    text = readme.read_text(encoding="utf-8")
-    begin, end = (text.find(marker) for marker in HELM_SECTION)
-    found = []
-    for match in re.finditer(r"connect to `([a-z0-9.-]+):([0-9]+)`", text):
-        in_helm = 0 <= begin < match.start() < (end if end >= 0 else len(text))
-        if in_helm == (source == "chart"):
-            found.append((match.group(1), int(match.group(2)), text.count("\n", 0, match.start()) + 1))
-    return found
-
-
-@rule("ZK-SVC-003", ERROR, "every Service port the README tells clients to connect to exists")
+@rule("ZK-SVC-003", ERROR, "every Service port the docs promise clients (docs/endpoints.yaml) exists")
 def documented_endpoints_exist(ctx: Context):
-    for name, port, line in promised_endpoints(ctx.source):
+    for endpoint in promised_endpoints(ctx.source):
+        name, port = endpoint.service, endpoint.port
         service = ctx.named("Service", name)
-        where = f"README.md:{line} tells clients to connect to {name}:{port}"
+        where = (f"{ENDPOINTS_FILE}:{endpoint.line} promises {ctx.source} users {name}:{port} (the docs' \"Clients "
+                 "connect to\" line)")
         if service is None:
             anchor = (ctx.by_kind["StatefulSet"] or ctx.manifests)[0]
             yield Hit(anchor, ("metadata", "name"), f"{where}, but no Service {name} is rendered; name the client "
-                      "Service so, or correct the README")
+                      f"Service so, or correct {ENDPOINTS_FILE} and run `nox -s lint -- --fix`")
         elif port not in [get(p, ("port",)) for p in get_list(service.doc, ("spec", "ports"))]:
             yield Hit(service, ("spec", "ports"), f"{where}, but {service.ref} has no port {port}; add it, or correct "
-                      "the README")
+                      f"{ENDPOINTS_FILE} and run `nox -s lint -- --fix`")
 
 
 # --- NetworkPolicy -------------------------------------------------------------------------------------------
