@@ -138,7 +138,8 @@ def test_every_place_that_names_the_image_version_is_found():
     assert {("base/kustomization.yaml", "newTag"), ("chart/values.yaml", "image.tag"),
             ("chart/Chart.yaml", "appVersion"), ("image/pom.xml", "zookeeper.version"),
             ("base/kustomization.yaml", "app.kubernetes.io/version"),
-            ("components/monitoring/kustomization.yaml", "app.kubernetes.io/version")} <= places
+            ("components/monitoring/kustomization.yaml", "app.kubernetes.io/version"),
+            ("README.md", "the docs' image tag"), ("docs/operations/environments.md", "the docs' image tag")} <= places
     version = versions.image_version()
     assert {p.value for p in found} == {version, versions.zookeeper_version(version)}
 

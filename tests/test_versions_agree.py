@@ -69,9 +69,8 @@ def test_the_build_hands_image_version_to_maven_and_to_the_dockerfile(monkeypatc
                        {"no_cache": False, "build_args": {"VERSION": versions.image_version()}})]
 
 
-# Besides image/VERSION and the places tools/checks/lint.py writes, only prose for readers and test data that stands for
-# any pinned tag may spell the image version out.
-PROSE = ("README.md", "image/README.md", "chart/README.md", "docs/")
+# Besides image/VERSION and the places tools/checks/lint.py writes (the docs' image tags among them), only test data
+# that stands for any pinned tag may spell the image version out.
 EXAMPLES = ("tests/fixtures/policy/", "tests/policy/test_rules.py")
 SKIPPED_DIRS = {".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
@@ -90,5 +89,5 @@ def test_the_image_version_is_spelled_out_only_where_lint_writes_it():
         except UnicodeDecodeError:
             continue
     unexpected = [name for name in naming if name not in pinned | {versions.IMAGE_VERSION_FILE}
-                  and not name.startswith(PROSE + EXAMPLES)]
+                  and not name.startswith(EXAMPLES)]
     assert unexpected == [], f"these files spell out {version}: read it from image/VERSION (tools.versions)"

@@ -96,6 +96,7 @@ class Pin:
 
 KUSTOMIZATIONS = ("base/kustomization.yaml", "components/*/kustomization.yaml", "overlays/*/kustomization.yaml",
                   "admission/kustomization.yaml")
+DOCS = ("README.md", "chart/README.md", "image/README.md", "docs/**/*.md")  # prose naming the built image
 PINS = (
     Pin(("base/kustomization.yaml",), r"^    newTag: (\S+)$", "newTag"),
     Pin(("chart/values.yaml",), r'^  tag: "([^"]*)"$', "image.tag"),
@@ -104,6 +105,7 @@ PINS = (
         zookeeper=True),
     Pin(KUSTOMIZATIONS, r'^      app\.kubernetes\.io/version: "([^"]*)"$', "app.kubernetes.io/version", zookeeper=True,
         every=True),
+    Pin(DOCS, r"kube-zookeeper:([0-9][0-9A-Za-z.-]*[0-9A-Za-z])", "the docs' image tag", every=True),
 )
 
 
