@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,44 @@ def test_a_place_that_no_longer_names_the_version_is_reported(pinned):
     kustomization.write_text(kustomization.read_text().replace("    newTag: ", "    newTag:  "))
     assert lint.stale_versions(pinned) == [
         r"base/kustomization.yaml: 0 lines match '^    newTag: (\\S+)$'; expected the one naming newTag"]
+
+
+def commit(repo: Path, subject: str) -> str:
+    (repo / "file").write_text(subject)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "add", "file"], check=True, capture_output=True)
+    subprocess.run([*git, "commit", "-q", "-m", subject], check=True, capture_output=True)
+    return subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def history(tmp_path) -> tuple[Path, str]:
+    """A repository whose first commit is the base the rule counts from, with a subject that is too long."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    base = commit(tmp_path, "an old subject from before the rule, " + "x" * 80)
+    return tmp_path, base
+
+
+def test_a_subject_over_72_characters_after_the_base_is_one_line_naming_the_commit(history):
+    repo, base = history
+    commit(repo, "a" * 72)
+    long = commit(repo, "b" * 73)
+    assert lint.long_subjects(repo, base) == [f"commit {long}: subject is 73 characters, more than 72: "
+                                              f"{'b' * 40}..."]
+
+
+def test_subjects_at_the_limit_and_those_before_the_base_pass(history):
+    repo, base = history
+    commit(repo, "c" * 72)
+    assert lint.long_subjects(repo, base) == []
+
+
+def test_a_history_without_the_base_says_it_was_not_checked(history, capsys):
+    repo, _ = history
+    assert lint.long_subjects(repo, "0" * 40) == []
+    assert "commit subjects: not checked" in capsys.readouterr().out
+
+
+def test_the_repository_s_own_subjects_pass():
+    assert lint.long_subjects() == []

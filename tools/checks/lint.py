@@ -20,6 +20,7 @@ from tools import REPO_ROOT
 from tools.base import versions
 from tools.base.errors import UserError, cli
 from tools.base.run import run, which
+from tools.cli.git import Git
 
 PYTHON_PATHS = ["tools", "tests", "noxfile.py"]
 YAML_PATHS = ["base", "components", "overlays", "chart", "docs", ".yamllint"]
@@ -33,6 +34,10 @@ INSTALL = {  # nox -s lint installs both from pyproject.toml's `lint` extra
 COPIES = (("components/monitoring/prometheusrule.yaml", "chart/files/prometheusrule.yaml"),
           ("components/monitoring/zookeeper-dashboard.json", "chart/files/zookeeper-dashboard.json"))
 FIX = "nox -s lint -- --fix"
+
+# Commit subjects are at most SUBJECT_LIMIT characters from SUBJECTS_SINCE on (the commit before the rule).
+SUBJECTS_SINCE = "3d468db"
+SUBJECT_LIMIT = 72
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -169,6 +174,17 @@ def write_versions(root: Path = REPO_ROOT) -> list[str]:
     return [str(path.relative_to(root)) for path in sorted(by_file)]
 
 
+def long_subjects(root: Path = REPO_ROOT, since: str = SUBJECTS_SINCE) -> list[str]:
+    """One line per commit after `since` whose subject is longer than SUBJECT_LIMIT characters. Where the history
+    stops before `since` (a shallow clone) or there is no repository, the check cannot run: one line says so."""
+    git = Git(root)
+    if not (root / ".git").exists() or not git.has_commit(since):
+        print(f"commit subjects: not checked, the history does not reach {since} (a shallow clone or no .git)")
+        return []
+    return [f"commit {sha}: subject is {len(subject)} characters, more than {SUBJECT_LIMIT}: {subject[:40]}..."
+            for sha, subject in git.subjects(since) if len(subject) > SUBJECT_LIMIT]
+
+
 def shell_scripts(root: Path = REPO_ROOT) -> list[Path]:
     """Every tracked shell script: *.sh files and files whose first line names a shell."""
     candidates = [*root.glob("image/**/*"), *root.glob(".ci/*"), *root.glob("tools/**/*.sh")]
@@ -189,6 +205,7 @@ def checks(root: Path = REPO_ROOT) -> list[tuple[str, Step]]:
         ("docs blocks", [sys.executable, "-m", "tools.render.blocks", "--check"]),
         ("chart copies", lambda: stale_copies(root)),
         ("image version", lambda: stale_versions(root)),
+        ("commit subjects", lambda: long_subjects(root)),
     ]
     scripts = shell_scripts(root)
     if scripts:
