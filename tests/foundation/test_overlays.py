@@ -238,7 +238,7 @@ def test_the_scaling_admission_policy_is_valid_where_it_can_exist(tmp_path):
     newest = versions[-1]
     schemas.ensure(validate.api_kinds(rendered), [ADMISSION_FROM, newest])
     for version in (ADMISSION_FROM, newest):
-        outcomes = kubeconform.validate([rendered], version, schemas.locations())
+        outcomes = kubeconform.Kubeconform.pinned().validate([rendered], version, schemas.locations())
         assert sorted((o.kind, o.status) for o in outcomes) == [
             ("ValidatingAdmissionPolicy", "statusValid"), ("ValidatingAdmissionPolicyBinding", "statusValid")]
     docs = list(yaml.safe_load_all(rendered.read_text()))

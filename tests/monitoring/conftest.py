@@ -8,7 +8,7 @@ import pytest
 
 from tools.base.errors import ToolMissing
 from tools.base.profiles import Profile
-from tools.cli import promtool
+from tools.cli.promtool import Promtool
 from tools.render import render
 from tools.render.manifests import Manifest, load_text
 
@@ -19,7 +19,7 @@ RULES_TEST = HERE / "zookeeper-rules-test.yaml"
 @pytest.fixture(scope="session")
 def promtool_binary() -> str:
     try:
-        return promtool.promtool()
+        return Promtool.pinned().program
     except ToolMissing as exc:
         pytest.skip(f"promtool is not available: {exc}")
 

@@ -9,7 +9,7 @@ import yaml
 from tools.base import versions
 from tools.base.errors import ToolMissing, UserError
 from tools.checks.validate import schema_findings
-from tools.cli import kubeconform
+from tools.cli.kubeconform import Kubeconform
 from tools.render import crds, schemas
 
 
@@ -79,7 +79,7 @@ spec:
 @pytest.fixture(scope="module")
 def edge_versions(crd_files) -> list[str]:
     try:
-        kubeconform.kubeconform()
+        Kubeconform.pinned()
     except ToolMissing as exc:
         pytest.skip(f"kubeconform is not available: {exc}")
     found = schemas.kubernetes_versions()

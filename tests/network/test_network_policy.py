@@ -9,7 +9,7 @@ import yaml
 from tools.base.errors import ToolMissing
 from tools.base.profiles import ENVIRONMENTS, Profile
 from tools.checks.policy import check_manifests
-from tools.cli import checkov
+from tools.cli.checkov import Checkov
 from tools.render import render, render_all
 from tools.render.manifests import load_text
 
@@ -55,9 +55,9 @@ def test_the_policy_rules_fail_a_rendered_policy_that_cuts_members_off():
 
 
 @pytest.fixture(scope="module")
-def checkov_binary() -> list[str]:
+def checkov_binary() -> Checkov:
     try:
-        return checkov.checkov()
+        return Checkov.pinned()
     except ToolMissing as exc:
         pytest.skip(f"checkov is not available: {exc}")
 
@@ -66,6 +66,6 @@ def checkov_binary() -> list[str]:
 def test_checkov_ckv2_k8s_6_passes_on_production_and_fails_without_a_policy(checkov_binary, tmp_path):
     profiles = [Profile("overlay", "production"), Profile("chart", "production"), Profile("overlay", "kind")]
     rendered = render_all(profiles, tmp_path)
-    verdicts = {profile.name: {r.passed for r in checkov.kubernetes(path, ["CKV2_K8S_6"])}
+    verdicts = {profile.name: {r.passed for r in checkov_binary.kubernetes(path, ["CKV2_K8S_6"])}
                 for profile, path in rendered.items()}
     assert verdicts == {"overlay-production": {True}, "chart-production": {True}, "overlay-kind": {False}}

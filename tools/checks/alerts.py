@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from tools.base.errors import UserError
-from tools.cli import promtool
+from tools.cli.promtool import Promtool
 from tools.render.manifests import Manifest, plain
 
 # Names the rules read that come from elsewhere than the ZooKeeper image: what Prometheus and the kubelet export.
@@ -74,7 +74,7 @@ def check(manifests: list[Manifest], work_dir: Path) -> list[str]:
     """`promtool check rules` over the manifests' PrometheusRules: its complaints, [] when they pass."""
     if not prometheus_rules(manifests):
         return []
-    result = promtool.check_rules([rule_file(manifests, work_dir / "rules.yaml")])
+    result = Promtool.pinned().check_rules([rule_file(manifests, work_dir / "rules.yaml")])
     if result.code == 0:
         return []
     origin = ", ".join(sorted({f"{m.file}:{m.line} {m.ref}" for m in prometheus_rules(manifests)}))
@@ -90,7 +90,7 @@ def unit_test(manifests: list[Manifest], tests: Path, work_dir: Path) -> tuple[b
     rule_file(manifests, work_dir / names[0])
     copy = work_dir / tests.name
     shutil.copyfile(tests, copy)
-    result = promtool.test_rules([copy])
+    result = Promtool.pinned().test_rules([copy])
     return result.code == 0, (result.stdout + result.stderr).strip()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from tools.base.errors import UserError, cli
 from tools.base.profiles import Profile, select
 from tools.base.yamlfile import load_all
-from tools.cli.kubeconform import Outcome, kubeconform, validate
+from tools.cli.kubeconform import Kubeconform, Outcome
 from tools.render import BUILD_DIR, render_all, schemas
 
 
@@ -41,11 +41,11 @@ def _version_span(kube_versions: list[str]) -> str:
 def schema_findings(files: list[Path], kube_versions: list[str]) -> list[str]:
     """kubeconform every file against every version; one line per distinct problem, listing the versions it hits."""
     kinds = set().union(*(api_kinds(f) for f in files))
-    binary = kubeconform()  # a missing kubeconform fails before the schemas are built
+    kubeconform = Kubeconform.pinned()  # a missing kubeconform fails before the schemas are built
     schemas.ensure(kinds, kube_versions)
     locations = schemas.locations()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        batches = pool.map(lambda v: validate(files, v, locations, binary), kube_versions)
+        batches = pool.map(lambda v: kubeconform.validate(files, v, locations), kube_versions)
         outcomes = [o for batch in batches for o in batch]
     problems: dict[tuple[str, str, str, str], list[str]] = {}
     for outcome in outcomes:

@@ -28,10 +28,6 @@ class Outcome:
         return self.status in ("statusInvalid", "statusError")
 
 
-def kubeconform() -> str:
-    return toolcache.ensure("kubeconform")
-
-
 def schema_filename(api_version: str, kind: str) -> str:
     """kubeconform's file name for a kind: statefulset-apps-v1.json, service-v1.json."""
     group, _, version = api_version.rpartition("/")
@@ -44,23 +40,33 @@ def location_flags(locations: list[str]) -> list[str]:
     return [word for location in locations for word in ("-schema-location", location)]
 
 
-def validate(files: list[Path], kube_version: str, locations: list[str], binary: str | None = None) -> list[Outcome]:
-    """Validate every file against one Kubernetes version in one kubeconform call, with the schemas at locations."""
-    cmd = [
-        binary or kubeconform(), "-strict", "-output", "json", "-verbose",
-        "-kubernetes-version", kube_version.lstrip("v"),
-        *location_flags(locations),
-        *map(str, files),
-    ]
-    result = run(cmd, check=False, timeout=300)
-    try:
-        resources = json.loads(result.stdout or "{}").get("resources") or []
-    except json.JSONDecodeError:
-        raise CommandError(cmd, result) from None
-    if result.code not in (0, 1):
-        raise CommandError(cmd, result)
-    return [
-        Outcome(r.get("filename", ""), r.get("kind", ""), r.get("name", ""), r.get("version", ""), kube_version,
-                r.get("status", ""), r.get("msg", ""))
-        for r in resources
-    ]
+@dataclass(frozen=True)
+class Kubeconform:
+    """The pinned kubeconform binary (`Kubeconform.pinned()` builds it once into the tool cache)."""
+
+    program: str
+
+    @classmethod
+    def pinned(cls) -> Kubeconform:
+        return cls(toolcache.ensure("kubeconform"))
+
+    def validate(self, files: list[Path], kube_version: str, locations: list[str]) -> list[Outcome]:
+        """Validate every file against one Kubernetes version in one call, with the schemas at locations."""
+        cmd = [
+            self.program, "-strict", "-output", "json", "-verbose",
+            "-kubernetes-version", kube_version.lstrip("v"),
+            *location_flags(locations),
+            *map(str, files),
+        ]
+        result = run(cmd, check=False, timeout=300)
+        try:
+            resources = json.loads(result.stdout or "{}").get("resources") or []
+        except json.JSONDecodeError:
+            raise CommandError(cmd, result) from None
+        if result.code not in (0, 1):
+            raise CommandError(cmd, result)
+        return [
+            Outcome(r.get("filename", ""), r.get("kind", ""), r.get("name", ""), r.get("version", ""), kube_version,
+                    r.get("status", ""), r.get("msg", ""))
+            for r in resources
+        ]

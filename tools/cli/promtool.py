@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from tools.base import toolcache
 from tools.base.run import Result, run
 
 
-def promtool() -> str:
-    return toolcache.ensure("promtool")
+@dataclass(frozen=True)
+class Promtool:
+    """The pinned promtool binary (`Promtool.pinned()` builds it once into the tool cache)."""
 
+    program: str
 
-def check_rules(files: list[Path]) -> Result:
-    """`promtool check rules FILE...`: syntax, PromQL and templates of every rule (exit 1 on any problem)."""
-    return run([promtool(), "check", "rules", *map(str, files)], check=False, timeout=120)
+    @classmethod
+    def pinned(cls) -> Promtool:
+        return cls(toolcache.ensure("promtool"))
 
+    def check_rules(self, files: list[Path]) -> Result:
+        """`promtool check rules FILE...`: syntax, PromQL and templates of every rule (exit 1 on any problem)."""
+        return run([self.program, "check", "rules", *map(str, files)], check=False, timeout=120)
 
-def test_rules(files: list[Path]) -> Result:
-    """`promtool test rules FILE...`: the unit tests (input series, expected alerts) in each file."""
-    return run([promtool(), "test", "rules", *map(str, files)], check=False, timeout=300)
+    def test_rules(self, files: list[Path]) -> Result:
+        """`promtool test rules FILE...`: the unit tests (input series, expected alerts) in each file."""
+        return run([self.program, "test", "rules", *map(str, files)], check=False, timeout=300)
