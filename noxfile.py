@@ -71,7 +71,7 @@ def mutate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: `nox -s validate` as typed vs the bare tools, validate, policy, image, ensemble, control plane."""
+    """Benchmarks by section (-- [validate policy image smoke cluster real-node] [--repeat N] [--json FILE])."""
     _install(session, "test")  # nox, to time `nox -s validate` as typed
     session.run("python", "-m", "tools.bench", *session.posargs)
 

@@ -1,8 +1,9 @@
-"""Image benchmarks: `run() -> [(name, value with unit)]`; `python -m tools.bench.image` prints them.
+"""The `image` section:
 
 - image build, cold (no layer cache; base image present) and warm (every layer cached), and the image size;
 - container start -> a serving three-member quorum (every member's readiness probe passes), best and median of
-  STARTS fresh ensembles, and where the time of the median one went (from each member's log and its container start);
+  STARTS fresh ensembles (--repeat sets how many), and where the time of the middle one went (from each member's
+  log and its container start);
 - RSS per member at the kind profile's settings (heap 256M, memory limit 512 MiB), idle after the quorum formed and
   after 2000 writes of 512-byte znodes through one zkCli.sh session (also timed);
 - probe reliability: 1000 consecutive `ready_live.sh 2181 live` and `... ready` runs inside a healthy member
@@ -19,8 +20,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from tools.base import progress
 from tools.base.contract import CLIENT_PORT, PROBE_SCRIPT
-from tools.base.errors import UserError, cli
+from tools.base.errors import UserError
+from tools.bench import timing
+from tools.bench.measure import Measure, Options
+from tools.bench.memory import vm_rss_mib
 from tools.cli.engine import Engine
 from tools.image import build as image_build
 from tools.image.ensemble import Ensemble
@@ -65,19 +70,22 @@ def _write_load(ensemble: Ensemble, member: int, count: int) -> float:
 
 
 def _rss_mib(ensemble: Ensemble, member: int) -> float:
-    status = ensemble.engine.exec(ensemble.name(member), ["cat", "/proc/1/status"]).stdout
-    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
-    return int(kib) / 1024
+    mib = vm_rss_mib(ensemble.engine.exec(ensemble.name(member), ["cat", "/proc/1/status"]).stdout)
+    if mib is None:
+        raise UserError(f"member {member} of the benchmark ensemble has no resident memory: did its JVM exit?")
+    return mib
 
 
-def bench_build(engine: Engine) -> list[tuple[str, str]]:
-    cold = image_build.build(engine, image_build.TAG, no_cache=True)
-    warm = image_build.build(engine, image_build.TAG)
+def bench_build(engine: Engine) -> list[Measure]:
+    with progress.step("image build, cold (no layer cache)"):
+        cold = image_build.build(engine, image_build.TAG, no_cache=True)
+    with progress.step("image build, warm (every layer cached)"):
+        warm = image_build.build(engine, image_build.TAG)
     size = engine.image_size(image_build.TAG) / 1024 / 1024
     return [
-        ("image build, cold (no layer cache)", f"{cold:.1f} s"),
-        ("image build, warm (layers cached)", f"{warm:.1f} s"),
-        ("image size", f"{size:.0f} MiB"),
+        Measure("image build, cold (no layer cache)", cold, "s"),
+        Measure("image build, warm (layers cached)", warm, "s"),
+        Measure("image size", size, "MiB"),
     ]
 
 
@@ -135,58 +143,57 @@ def _start_once(engine: Engine, index: int, tag: str) -> dict[str, float]:
     return phases
 
 
-def bench_start(engine: Engine, tag: str = image_build.TAG) -> list[tuple[str, str]]:
-    """Start to a serving quorum, STARTS times, with the phases of the median start."""
-    starts = sorted((_start_once(engine, index, tag) for index in range(STARTS)), key=lambda phases: phases["total"])
-    median = starts[len(starts) // 2]
-    rows = [(f"container start -> serving 3-member quorum (best, median of {STARTS})",
-             f"{starts[0]['total']:.1f} s, {median['total']:.1f} s"),
-            ("  of the median: 3 x `run` returned (first -> last)", f"{median['runs']:.2f} s")]  # fmt: skip
-    rows += [(f"  {label} (member mean)", f"{median[label]:.2f} s") for label, _ in MILESTONES]
+def bench_start(engine: Engine, starts: int, tag: str = image_build.TAG) -> list[Measure]:
+    """Start to a serving quorum, `starts` times, with the phases of the median start (the middle one by total)."""
+    runs = []
+    for index in range(starts):
+        with progress.step(f"fresh ensemble {index + 1} of {starts}: container start to a serving quorum"):
+            runs.append(_start_once(engine, index, tag))
+    runs.sort(key=lambda phases: phases["total"])
+    middle = runs[len(runs) // 2]
+    name = "container start -> serving 3-member quorum"
+    measures = [Measure(f"{name}, best of {starts}", runs[0]["total"], "s"),
+                Measure(f"{name}, median of {starts}", timing.median([run["total"] for run in runs]), "s"),
+                Measure("middle start: 3 x `run` returned (first -> last)", middle["runs"], "s")]
+    measures += [Measure(f"middle start: {label} (member mean)", middle[label], "s") for label, _ in MILESTONES]
     last = "elected -> every readiness probe passes (sync, probe)"
-    return rows + [(f"  {last}", f"{median[last]:.2f} s")]
+    return measures + [Measure(f"middle start: {last}", middle[last], "s")]
 
 
-def bench_ensemble(engine: Engine, tag: str = image_build.TAG) -> list[tuple[str, str]]:
+def bench_ensemble(engine: Engine, tag: str = image_build.TAG) -> list[Measure]:
     ensemble = Ensemble(
         engine, tag, prefix=f"kzk-bench-{os.getpid()}", env={"ZOO_HEAP": KIND_HEAP}, memory=KIND_MEMORY_LIMIT
     )
     try:
-        ensemble.create()
-        ensemble.start_all()
-        if not ensemble.wait(ensemble.serving, timeout=120, interval=0.05):
-            raise UserError("the benchmark ensemble did not serve within 120 s")
-        time.sleep(5)  # let start-up allocation settle before reading RSS
+        with progress.step("an ensemble for memory and probes: start to serving, then 5 s to settle"):
+            ensemble.create()
+            ensemble.start_all()
+            if not ensemble.wait(ensemble.serving, timeout=120, interval=0.05):
+                raise UserError("the benchmark ensemble did not serve within 120 s")
+            time.sleep(5)  # let start-up allocation settle before reading RSS
         rss = [_rss_mib(ensemble, member) for member in range(ensemble.size)]
-        write_seconds = _write_load(ensemble, 0, WRITES)
+        with progress.step(f"{WRITES} writes through one zkCli.sh session"):
+            write_seconds = _write_load(ensemble, 0, WRITES)
         rss_loaded = [_rss_mib(ensemble, member) for member in range(ensemble.size)]
-        live_fail, live_ms = _probe_loop(ensemble, 0, "live", PROBE_RUNS)
-        ready_fail, ready_ms = _probe_loop(ensemble, 0, "ready", PROBE_RUNS)
+        with progress.step(f"{PROBE_RUNS} liveness and {PROBE_RUNS} readiness probes inside member 0"):
+            live_fail, live_ms = _probe_loop(ensemble, 0, "live", PROBE_RUNS)
+            ready_fail, ready_ms = _probe_loop(ensemble, 0, "ready", PROBE_RUNS)
     finally:
         ensemble.destroy()
+    idle = f"heap {KIND_HEAP}, limit {KIND_MEMORY_LIMIT}"
     return [
-        (f"RSS per member, idle (heap {KIND_HEAP}, limit {KIND_MEMORY_LIMIT})", f"{max(rss):.0f} MiB max, "
-         f"{sum(rss) / len(rss):.0f} MiB mean"),
-        (f"{WRITES} writes of 512 B through one zkCli.sh session", f"{write_seconds:.1f} s"),
-        (f"RSS per member after {WRITES} writes", f"{max(rss_loaded):.0f} MiB max, "
-         f"{sum(rss_loaded) / len(rss_loaded):.0f} MiB mean"),
-        (f"liveness probe false failures in {PROBE_RUNS} runs", f"{live_fail} ({live_ms:.1f} ms per run)"),
-        (f"readiness probe false failures in {PROBE_RUNS} runs", f"{ready_fail} ({ready_ms:.1f} ms per run)"),
-    ]  # fmt: skip
+        Measure(f"RSS per member, idle ({idle}), max", max(rss), "MiB"),
+        Measure(f"RSS per member, idle ({idle}), mean", statistics.mean(rss), "MiB"),
+        Measure(f"{WRITES} writes of 512 B through one zkCli.sh session", write_seconds, "s"),
+        Measure(f"RSS per member after {WRITES} writes, max", max(rss_loaded), "MiB"),
+        Measure(f"RSS per member after {WRITES} writes, mean", statistics.mean(rss_loaded), "MiB"),
+        Measure(f"liveness probe false failures in {PROBE_RUNS} runs", live_fail, "", goal=0),
+        Measure("liveness probe, mean time per run", live_ms, "ms"),
+        Measure(f"readiness probe false failures in {PROBE_RUNS} runs", ready_fail, "", goal=0),
+        Measure("readiness probe, mean time per run", ready_ms, "ms"),
+    ]
 
 
-def run() -> list[tuple[str, str]]:
+def run(options: Options) -> list[Measure]:
     engine = Engine.detect()
-    results = bench_build(engine)
-    return results + bench_start(engine) + bench_ensemble(engine)
-
-
-@cli
-def main() -> int:
-    for name, value in run():
-        print(f"{name:<60} {value}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return bench_build(engine) + bench_start(engine, options.times(STARTS)) + bench_ensemble(engine)
