@@ -17,8 +17,9 @@ from tools.base import toolcache
 from tools.base.errors import UserError
 from tools.base.profiles import all_profiles
 from tools.base.run import run
+from tools.cli.helm import Helm
 from tools.cli.kubeconform import location_flags
-from tools.cli.kubectl import kubectl as kubectl_binary
+from tools.cli.kubectl import Kubectl
 from tools.render import schemas
 
 
@@ -55,18 +56,17 @@ def _typed(argv: list[str]) -> float:
 def _bare_tools(build: Path, kube_versions: list[str]) -> float:
     """What validate runs, as plain commands one after another: kubectl kustomize per overlay, helm template per
     chart profile, one kubeconform call per Kubernetes version over all the files (same binaries, same schemas)."""
-    kubectl, helm, kubeconform = kubectl_binary(), toolcache.ensure("helm"), toolcache.ensure("kubeconform")
+    kubectl, helm, kubeconform = Kubectl(), Helm(), toolcache.ensure("kubeconform")
     build.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     files = []
     for profile in all_profiles():
         if profile.source == "overlay":
-            argv = [kubectl, "kustomize", str(profile.path)]
+            text = kubectl.kustomize(profile.path)
         else:
-            argv = [helm, "template", "zk", str(REPO_ROOT / "chart")] + ([] if profile.env == "default" else
-                                                                           ["-f", str(profile.path)])
+            text = helm.template(REPO_ROOT / "chart", values=[] if profile.env == "default" else [profile.path])
         files.append(build / f"{profile.name}.yaml")
-        files[-1].write_text(run(argv, timeout=120).stdout)
+        files[-1].write_text(text)
     for version in kube_versions:
         run([kubeconform, "-strict", "-kubernetes-version", version.lstrip("v"), *location_flags(schemas.locations()),
              *map(str, files)], timeout=300)
