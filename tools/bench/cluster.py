@@ -13,13 +13,12 @@ from pathlib import Path
 
 from tools.base.errors import UserError
 from tools.base.profiles import all_profiles
-from tools.cli import helm as helm_tool
-from tools.cli.kubectl import kubectl as kubectl_binary
+from tools.cli.helm import Helm
 from tools.cluster import build
 from tools.cluster.control_plane import LocalCluster
 from tools.cluster.node import host, real
-from tools.smoke.kube import Helm, Kubectl, KubeTarget, new_namespace
-from tools.smoke.kube_checks import KubeScenario
+from tools.smoke.scenarios.kube import KubeScenario
+from tools.smoke.targets.kube import KubeTarget, new_namespace
 
 START_ROWS = [
     ("etcd", "cluster: etcd healthy"),
@@ -52,9 +51,8 @@ def run() -> list[tuple[str, str]]:
             rows.append(("cluster: RAM idle (RSS of the 5 processes)", f"{sum(idle.values()):.0f} MiB"))
             for profile in all_profiles():
                 via = "kustomize" if profile.source == "overlay" else "helm"
-                namespace = new_namespace()
-                kubectl = Kubectl(kubectl_binary(), None, namespace, str(cluster.kubeconfig))
-                helm = Helm(helm_tool.helm(), None, namespace, str(cluster.kubeconfig)) if via == "helm" else None
+                kubectl = cluster.kubectl.with_namespace(new_namespace())
+                helm = Helm.like(kubectl) if via == "helm" else None
                 target = KubeTarget(profile.env, via, kubectl, helm, progress=lambda line: None)
                 try:
                     report = KubeScenario(target, progress=lambda line: None).run()
@@ -119,8 +117,7 @@ def real_node_run() -> list[tuple[str, str]]:
             node_pids = {name: pid for name, pid in cluster.running().items() if pid and name in real.PROCESSES}
             idle = rss_mib(node_pids)
             rows.append(("real node: RAM idle (RSS of its 5 processes)", f"{sum(idle.values()):.0f} MiB"))
-            namespace = new_namespace()
-            kubectl = Kubectl(kubectl_binary(), None, namespace, str(cluster.kubeconfig))
+            kubectl = cluster.kubectl.with_namespace(new_namespace())
             target = KubeTarget("kind", "kustomize", kubectl, progress=lambda line: None)
             try:
                 scenario = KubeScenario(target, progress=lambda line: None, nodes="real")

@@ -128,14 +128,3 @@ def _sets(items: Sequence[str]) -> list[str]:
 
 def _wait(timeout: int) -> list[str]:
     return ["--wait", f"--timeout={timeout}s"]
-
-
-def helm() -> str:
-    """Until tools/smoke moves to Helm (the next commit)."""
-    return binary()
-
-
-def template(chart: Path, release: str = "zk", values: Sequence[Path] = (), namespace: str = "default",
-             set_values: Sequence[str] = ()) -> str:
-    """Until tools/smoke moves to Helm (the next commit)."""
-    return Helm(namespace=namespace).template(chart, release, values, set_values)

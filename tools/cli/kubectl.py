@@ -254,8 +254,3 @@ class Kubectl:
         return self.cli("drain", node, f"--pod-selector={pod_selector}", "--ignore-daemonsets",
                         "--delete-emptydir-data", f"--timeout={timeout}s", namespaced=False, check=check,
                         timeout=timeout + 60)
-
-
-def kubectl() -> str:
-    """Until tools/smoke moves to Kubectl (the next commit)."""
-    return binary()
