@@ -193,6 +193,6 @@ def helm_binary() -> str:
     from tools.cli import helm
 
     try:
-        return helm.helm()
+        return helm.binary()
     except ToolMissing as exc:
         pytest.skip(f"helm is not available: {exc}")

@@ -8,7 +8,7 @@ import yaml
 
 from tools import REPO_ROOT
 from tools.base.profiles import ENVIRONMENTS
-from tools.cli import helm
+from tools.cli.helm import Helm
 
 CHART = REPO_ROOT / "chart"
 CI_VALUES = {env: CHART / "ci" / f"{env}-values.yaml" for env in ENVIRONMENTS}
@@ -17,8 +17,8 @@ CI_VALUES = {env: CHART / "ci" / f"{env}-values.yaml" for env in ENVIRONMENTS}
 def render(release: str = "zk", namespace: str = "default", values: list[Path] = (),
            set_values: list[str] = ()) -> list[dict]:
     """The chart's objects as plain dicts (helm template with the pinned Kubernetes version)."""
-    text = helm.template(CHART, release=release, values=list(values), namespace=namespace,
-                         set_values=list(set_values))
+    text = Helm(namespace=namespace).template(CHART, release=release, values=list(values),
+                                              set_values=list(set_values))
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
 

@@ -9,6 +9,6 @@ from tools.cli import helm
 @pytest.fixture(scope="session", autouse=True)
 def helm_binary() -> str:
     try:
-        return helm.helm()
+        return helm.binary()
     except ToolMissing as exc:
         pytest.skip(f"helm is not available: {exc}")

@@ -13,7 +13,7 @@ from chart_helpers import CHART, CI_VALUES, one, render
 from tools import REPO_ROOT
 from tools.base.run import run
 from tools.base.versions import image_version
-from tools.cli import helm
+from tools.cli.helm import Helm
 
 SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
 RELEASES = [("zk", "default"), ("kafka-coordination", "messaging"), ("zookeeper", "zk-prod")]
@@ -123,7 +123,7 @@ def test_a_long_release_name_keeps_every_name_a_valid_dns_label():
 def test_the_checksum_annotation_is_the_sha256_of_the_configmap_and_rolls_the_pods_on_a_settings_change():
     def rendered(*set_values):
         """(the pods' checksum/config annotation, sha256 of the ConfigMap document helm prints)."""
-        text = helm.template(CHART, set_values=list(set_values))
+        text = Helm().template(CHART, set_values=list(set_values))
         (document,) = [d.split("\n", 1)[1] for d in re.split(r"^---\n", text, flags=re.MULTILINE)
                        if d.startswith("# Source: zookeeper/templates/configmap.yaml\n")]
         template = one([o for o in yaml.safe_load_all(text) if o], "StatefulSet")["spec"]["template"]

@@ -12,7 +12,7 @@ from chart_helpers import CI_VALUES
 from tools import REPO_ROOT
 from tools.base.profiles import ENVIRONMENTS, Profile, select
 from tools.checks import parity
-from tools.cli import helm
+from tools.cli.helm import Helm
 from tools.mutate import copy_repository
 from tools.render import render_all
 
@@ -42,7 +42,7 @@ def test_a_changed_memory_limit_is_reported_with_object_field_and_both_values(re
     drifted_values = tmp_path / "kind-values.yaml"
     drifted_values.write_text(yaml.safe_dump(values))
     drifted_chart = tmp_path / "chart-kind.yaml"
-    drifted_chart.write_text(helm.template(REPO_ROOT / "chart", values=[drifted_values]))
+    drifted_chart.write_text(Helm().template(REPO_ROOT / "chart", values=[drifted_values]))
 
     baseline = set(map(str, parity.compare("kind", overlay_file, chart_file)))
     new = [d for d in parity.compare("kind", overlay_file, drifted_chart) if str(d) not in baseline]
@@ -59,8 +59,8 @@ def test_a_changed_memory_limit_is_reported_with_object_field_and_both_values(re
 def test_the_release_name_and_namespace_do_not_count_as_differences(rendered, tmp_path):
     overlay_file, chart_file = paths_of(rendered, "production")
     other = tmp_path / "chart-production.yaml"
-    other.write_text(helm.template(REPO_ROOT / "chart", release="payments-zk", namespace="payments",
-                                   values=[CI_VALUES["production"]]))
+    other.write_text(Helm(namespace="payments").template(REPO_ROOT / "chart", release="payments-zk",
+                                                         values=[CI_VALUES["production"]]))
     assert "payments-zk-zookeeper-headless" in other.read_text()
     assert list(map(str, parity.compare("production", overlay_file, other))) == \
         list(map(str, parity.compare("production", overlay_file, chart_file)))
@@ -69,7 +69,7 @@ def test_the_release_name_and_namespace_do_not_count_as_differences(rendered, tm
 def test_a_setting_in_the_configmap_is_compared_by_value(rendered, tmp_path):
     overlay_file, chart_file = paths_of(rendered, "minikube")
     drifted = tmp_path / "chart-minikube.yaml"
-    drifted.write_text(helm.template(REPO_ROOT / "chart", values=[CI_VALUES["minikube"]], set_values=["heap=300M"]))
+    drifted.write_text(Helm().template(REPO_ROOT / "chart", values=[CI_VALUES["minikube"]], set_values=["heap=300M"]))
     baseline = set(map(str, parity.compare("minikube", overlay_file, chart_file)))
     new = [str(d) for d in parity.compare("minikube", overlay_file, drifted) if str(d) not in baseline]
     assert new == ["minikube: ConfigMap/zookeeper-config data.ZOO_HEAP: overlay 256M, chart 300M"]
@@ -87,7 +87,7 @@ def test_an_object_only_one_side_renders_is_reported(rendered, tmp_path):
 def test_the_extra_datalog_volume_shows_as_a_list_item_matched_by_name(rendered, tmp_path):
     overlay_file, _ = paths_of(rendered, "production")
     chart = tmp_path / "chart-production.yaml"
-    chart.write_text(helm.template(REPO_ROOT / "chart", values=[CI_VALUES["production"]],
+    chart.write_text(Helm().template(REPO_ROOT / "chart", values=[CI_VALUES["production"]],
                                    set_values=["persistence.dataLog.enabled=false"]))
     reported = list(map(str, parity.compare("production", overlay_file, chart)))
     assert any(r.startswith("production: StatefulSet/zookeeper spec.volumeClaimTemplates[datalogdir]: overlay {")

@@ -9,7 +9,7 @@ from chart_helpers import CHART
 from tools.base.run import CommandError
 from tools.base.versions import image_version, zookeeper_version
 from tools.checks import policy
-from tools.cli import helm
+from tools.cli.helm import Helm
 
 SCHEMA_FAILURE = "values don't meet the specifications of the schema"
 
@@ -18,7 +18,7 @@ def template_error(tmp_path: Path, values_yaml: str) -> str:
     values = tmp_path / "bad-values.yaml"
     values.write_text(values_yaml)
     with pytest.raises(CommandError) as failure:
-        helm.template(CHART, values=[values])
+        Helm().template(CHART, values=[values])
     assert failure.value.result.code != 0
     return failure.value.result.stderr
 
@@ -76,7 +76,7 @@ def test_what_the_schema_cannot_express_fails_in_the_template(tmp_path, values_y
 
 def test_openshift_values_remove_the_pinned_uid_without_breaking_the_schema():
     """null in a values file deletes the default key; the schema sees the result, not the null."""
-    text = helm.template(CHART, values=[CHART / "ci" / "openshift-values.yaml"])
+    text = Helm().template(CHART, values=[CHART / "ci" / "openshift-values.yaml"])
     assert "runAsUser" not in text and "fsGroup" not in text and "runAsGroup" not in text
 
 
@@ -149,7 +149,7 @@ def test_a_value_breaking_a_guard_is_refused(tmp_path, values, pointer):
 def test_a_value_inside_the_guards_renders(tmp_path, values):
     path = tmp_path / "good-values.yaml"
     path.write_text(yaml.safe_dump(values))
-    assert "kind: StatefulSet" in helm.template(CHART, values=[path])
+    assert "kind: StatefulSet" in Helm().template(CHART, values=[path])
 
 
 @pytest.mark.parametrize(("env", "fits", "too_big", "limit"), [
@@ -161,12 +161,12 @@ def test_a_heap_that_does_not_fit_the_limit_fails_with_the_policy_message(tmp_pa
     """ZK-RES-004 in the chart: a user who never runs validate gets the same message from helm."""
     values = [] if env == "default" else [CHART / "ci" / f"{env}-values.yaml"]
     limit_set = [f"resources.limits.memory={limit}", f"resources.requests.memory={limit}"] if limit else []
-    rendered = helm.template(CHART, values=values, set_values=[*limit_set, f"heap={fits}"])
+    rendered = Helm().template(CHART, values=values, set_values=[*limit_set, f"heap={fits}"])
     assert f'ZOO_HEAP: "{fits}"' in rendered
     manifest = tmp_path / "rendered.yaml"
     manifest.write_text(rendered.replace(f'ZOO_HEAP: "{fits}"', f'ZOO_HEAP: "{too_big}"'))
     (finding,) = [f for f in policy.check_files([manifest], env) if f.rule == "ZK-RES-004"]
 
     with pytest.raises(CommandError) as failure:
-        helm.template(CHART, values=values, set_values=[*limit_set, f"heap={too_big}"])
+        Helm().template(CHART, values=values, set_values=[*limit_set, f"heap={too_big}"])
     assert f"ZK-RES-004: {finding.message}" in failure.value.result.stderr

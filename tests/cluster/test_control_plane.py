@@ -2,12 +2,10 @@
 
 import json
 import socket
-import subprocess
 
 import pytest
 
 from tools.base.errors import UserError
-from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.cluster import control_plane
 from tools.cluster.__main__ import main
 from tools.cluster.control_plane import PROCESSES, LocalCluster, listeners
@@ -16,13 +14,7 @@ pytestmark = pytest.mark.slow  # the `cluster` fixture (conftest.py) skips witho
 
 
 def kubectl(cluster, *args, input=None):
-    return subprocess.run(
-        [kubectl_binary(), "--kubeconfig", str(cluster.kubeconfig), *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return cluster.kubectl.cli(*args, input=input, check=False, timeout=60)
 
 
 def test_nodes_are_ready_in_three_zones_with_the_pinned_version(cluster):
@@ -58,7 +50,7 @@ def test_nothing_listens_beyond_loopback(cluster):
 
 def test_a_restricted_namespace_refuses_a_root_pod_and_admits_a_hardened_one(cluster):
     namespace = "psa-check"
-    assert kubectl(cluster, "create", "namespace", namespace).returncode == 0
+    assert kubectl(cluster, "create", "namespace", namespace).code == 0
     kubectl(cluster, "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
     pod = {
         "apiVersion": "v1",
@@ -67,7 +59,7 @@ def test_a_restricted_namespace_refuses_a_root_pod_and_admits_a_hardened_one(clu
         "spec": {"containers": [{"name": "c", "image": "busybox", "securityContext": {"runAsUser": 0}}]},
     }
     refused = kubectl(cluster, "apply", "--dry-run=server", "-f", "-", input=json.dumps(pod))
-    assert refused.returncode != 0 and "violates PodSecurity" in refused.stderr
+    assert refused.code != 0 and "violates PodSecurity" in refused.stderr
     pod["spec"] = {
         "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [
@@ -79,7 +71,7 @@ def test_a_restricted_namespace_refuses_a_root_pod_and_admits_a_hardened_one(clu
         ],
     }
     admitted = kubectl(cluster, "apply", "--dry-run=server", "-f", "-", input=json.dumps(pod))
-    assert admitted.returncode == 0, admitted.stderr
+    assert admitted.code == 0, admitted.stderr
 
 
 def test_strict_server_validation_refuses_an_unknown_field(cluster):
@@ -91,7 +83,7 @@ def test_strict_server_validation_refuses_an_unknown_field(cluster):
         "dta": {},
     }
     result = kubectl(cluster, "apply", "--dry-run=server", "--validate=strict", "-f", "-", input=json.dumps(config))
-    assert result.returncode != 0 and 'unknown field "dta"' in result.stderr
+    assert result.code != 0 and 'unknown field "dta"' in result.stderr
 
 
 def test_up_again_reuses_the_running_cluster(cluster, capsys):

@@ -152,31 +152,31 @@ def skipped_cluster(monkeypatch, skipped: str):
 
 
 def test_smoke_asking_for_a_skipped_real_node_runs_on_kwok_and_says_why_its_zookeeper_steps_cannot(monkeypatch):
-    from tools.cli import kubectl
-    from tools.smoke import clusters
-    from tools.smoke.kube import Kubectl, KubeTarget
-    from tools.smoke.kube_checks import KubeScenario
     from tools.smoke.scenario import NotRun
+    from tools.smoke.scenarios.kube import KubeScenario
+    from tools.smoke.targets import connect
+    from tools.smoke.targets.kube import KubeTarget
 
     skipped_cluster(monkeypatch, "containerd not found: apt-get install containerd")
     said = []
-    cluster = clusters.prepare("cluster", "kind", None, False, said.append, node="real")
+    cluster = connect.prepare("cluster", "kind", None, False, said.append, node="real")
     assert cluster.nodes == "kwok"
     assert cluster.not_run == "no real node here: containerd not found: apt-get install containerd"
     assert said and "real node SKIPPED" in said[0]
-    target = KubeTarget("kind", "kustomize", Kubectl(kubectl.kubectl(), None, "ns"), progress=lambda line: None)
+    assert cluster.kubectl.kubeconfig.endswith("kubeconfig") and cluster.kubectl.namespace is None
+    target = KubeTarget("kind", "kustomize", cluster.kubectl.with_namespace("ns"), progress=lambda line: None)
     scenario = KubeScenario(target, progress=lambda line: None, nodes=cluster.nodes, not_run=cluster.not_run)
     with pytest.raises(NotRun, match="no real node here: containerd not found"):
-        scenario.zookeeper_step("ruok", lambda: "ran")()
+        scenario.step("ruok")
 
 
 def test_smoke_asking_for_a_real_node_the_cluster_never_had_is_one_line_with_the_command(monkeypatch):
     from tools.base.errors import UserError
-    from tools.smoke import clusters
+    from tools.smoke.targets import connect
 
     skipped_cluster(monkeypatch, "")
     with pytest.raises(UserError, match=r"no real node; start one with `nox -s cluster -- up --node real`"):
-        clusters.prepare("cluster", "kind", None, False, lambda line: None, node="real")
+        connect.prepare("cluster", "kind", None, False, lambda line: None, node="real")
 
 
 class FakeScenario:
@@ -196,7 +196,7 @@ class FakeScenario:
 
 
 def writer_with(listing: str, acknowledged: list[str]):
-    from tools.smoke.kube_checks import Writer
+    from tools.smoke.scenarios.kube.update import Writer
 
     writer = Writer(FakeScenario(listing))
     writer.acknowledged = [f"{Writer.PARENT}/{name}" for name in acknowledged]
@@ -223,11 +223,11 @@ def test_every_acknowledged_write_present_passes_and_too_few_writes_cannot_pass(
 def test_the_kind_profile_on_kwok_nodes_beside_a_real_node_is_refused_with_the_way_out(monkeypatch):
     from tools.base.errors import UserError
     from tools.cluster import control_plane
-    from tools.smoke import clusters
+    from tools.smoke.targets import connect
 
     skipped_cluster(monkeypatch, "")
     control_plane.LocalCluster.info(None).real_node = config.NODE_NAME
     with pytest.raises(UserError, match="run it with --node real"):
-        clusters.prepare("cluster", "kind", None, False, lambda line: None, node="kwok")
-    kwok = clusters.prepare("cluster", "production", None, False, lambda line: None, node="kwok")
+        connect.prepare("cluster", "kind", None, False, lambda line: None, node="kwok")
+    kwok = connect.prepare("cluster", "production", None, False, lambda line: None, node="kwok")
     assert kwok.nodes == "kwok" and kwok.not_run == ""

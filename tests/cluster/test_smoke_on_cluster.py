@@ -6,16 +6,15 @@ import shutil
 import pytest
 
 from tools import REPO_ROOT
-from tools.cli import helm
-from tools.cli.kubectl import kubectl as kubectl_binary
-from tools.smoke.kube import Helm, Kubectl, KubeTarget, new_namespace
-from tools.smoke.kube_checks import KubeScenario
+from tools.cli.helm import Helm
+from tools.smoke.scenarios.kube import KubeScenario, disruption
+from tools.smoke.targets.kube import KubeTarget, new_namespace
 
 pytestmark = pytest.mark.slow  # the `cluster` fixture (conftest.py) skips without the binaries
 
 
 def scenario_report(cluster, env, root=REPO_ROOT):
-    kubectl = Kubectl(kubectl_binary(), None, new_namespace(), str(cluster.kubeconfig))
+    kubectl = cluster.kubectl.with_namespace(new_namespace())
     target = KubeTarget(env, "kustomize", kubectl, root=root, rollout_timeout=30, progress=lambda line: None)
     try:
         return KubeScenario(target, progress=lambda line: None).run()
@@ -83,18 +82,18 @@ def test_a_pdb_that_allows_two_down_is_caught_by_the_eviction_step(cluster, tmp_
 
 def test_a_second_apply_after_an_immutable_change_fails_with_the_api_servers_words(cluster, tmp_path):
     root = copy_repo(tmp_path)
-    kubectl = Kubectl(kubectl_binary(), None, new_namespace(), str(cluster.kubeconfig))
+    kubectl = cluster.kubectl.with_namespace(new_namespace())
     target = KubeTarget("kind", "kustomize", kubectl, root=root, rollout_timeout=30, progress=lambda line: None)
     scenario = KubeScenario(target, progress=lambda line: None)
     try:
-        for step in (scenario.restricted_namespace, scenario.apply_and_rollout):
-            step()
+        for step in ("namespace-restricted", "apply-and-rollout"):
+            scenario.step(step)
         patch = root / "overlays" / "kind" / "storage-class-patch.yaml"
         patch.write_text(patch.read_text().replace("standard", "kwok-volume"))  # a volumeClaimTemplates change
         with pytest.raises(Exception, match="Forbidden: updates to statefulset spec for fields other than"):
-            scenario.reapply_or_rollback()
+            scenario.step("reapply-or-rollback")
     finally:
-        scenario.uncordon()
+        disruption.uncordon(scenario)
         target.teardown(keep_volumes=False)
 
 
@@ -125,18 +124,16 @@ def test_a_count_in_the_pod_template_is_caught_restarting_the_members(cluster, t
 
 
 def test_the_chart_refuses_a_step_the_quorum_cannot_absorb_with_one_line(cluster):
-    namespace = new_namespace()
-    kubectl = Kubectl(kubectl_binary(), None, namespace, str(cluster.kubeconfig))
-    chart = Helm(helm.helm(), None, namespace, str(cluster.kubeconfig))
+    kubectl = cluster.kubectl.with_namespace(new_namespace())
+    chart = Helm.like(kubectl)
     target = KubeTarget("default", "helm", kubectl, chart, rollout_timeout=30, progress=lambda line: None)
     scenario = KubeScenario(target, progress=lambda line: None)
     try:
-        for step in (scenario.restricted_namespace, scenario.admin_secret, scenario.apply_and_rollout,
-                     scenario.scale_out_and_back):
-            step()
-        detail = scenario.scale_refused()
+        for step in ("namespace-restricted", "admin-secret", "apply-and-rollout", "scale-out-and-back"):
+            scenario.step(step)
+        detail = scenario.step("scale-refused")
     finally:
-        scenario.uncordon()
+        disruption.uncordon(scenario)
         target.teardown(keep_volumes=False)
     assert "at '/replicas': value must be one of 1, 3, 5, 7, 9" in detail  # the schema
     assert ("replicas 3 -> 7 changes 4 members at once, more than the 3 that 7 members can lose with a quorum left; "

@@ -11,7 +11,7 @@ from tools import REPO_ROOT
 from tools.base.errors import ToolMissing
 from tools.base.profiles import Profile
 from tools.checks import parity, policy
-from tools.cli import helm
+from tools.cli.helm import Helm
 from tools.render import render_all
 
 COMPONENT = "  - ../../components/five-members\n"
@@ -42,7 +42,7 @@ def five(tmp_path_factory) -> dict[str, Path]:
     kustomization.write_text(text.replace(anchor, anchor + COMPONENT))
     (overlay,) = render_all([Profile("overlay", "production", root)], root / "build").values()
     try:
-        chart_text = helm.template(root / "chart", values=[Profile("chart", "production", root).path],
+        chart_text = Helm().template(root / "chart", values=[Profile("chart", "production", root).path],
                                    set_values=["replicas=5"])
     except ToolMissing as exc:
         pytest.skip(f"helm is not available: {exc}")

@@ -5,9 +5,9 @@ import yaml
 
 from tools import REPO_ROOT
 from tools.base.profiles import ENVIRONMENTS, LAPTOP_ENVIRONMENTS, Profile
-from tools.base.run import run
 from tools.checks import validate
-from tools.cli import kubeconform, kubectl
+from tools.cli import kubeconform
+from tools.cli.kubectl import Kubectl
 from tools.render import render, schemas
 
 MI = 1024 * 1024
@@ -188,7 +188,7 @@ def test_production_keeps_the_transaction_log_on_its_own_volume():
 def test_kustomize_build_prints_no_deprecation_warning(env):
     """`kubectl apply -k` runs this same kustomize build first and prints its warnings (no cluster is needed for
     that part, and none is available here)."""
-    result = run([kubectl.kubectl(), "kustomize", str(Profile("overlay", env).path)])
+    result = Kubectl().kustomize_build(Profile("overlay", env).path)
     assert result.stderr == ""
 
 
@@ -196,7 +196,7 @@ def test_kustomize_build_does_warn_about_a_deprecated_field(tmp_path):
     """The check above can fail: the same build prints a warning for the deprecated commonLabels."""
     (tmp_path / "kustomization.yaml").write_text("resources: [cm.yaml]\ncommonLabels: {app: zk}\n")
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
-    result = run([kubectl.kubectl(), "kustomize", str(tmp_path)])
+    result = Kubectl().kustomize_build(tmp_path)
     assert "commonLabels" in result.stderr and "deprecated" in result.stderr
 
 
@@ -233,7 +233,7 @@ def test_the_scaling_admission_policy_is_valid_where_it_can_exist(tmp_path):
     """admission/ (applied once per cluster) passes kubeconform -strict on 1.30 and the newest version; on 1.29 the
     kind does not exist, as its README line says. The API server's own proof is the cluster target's scale-refused."""
     rendered = tmp_path / "admission.yaml"
-    rendered.write_text(kubectl.build(REPO_ROOT / "admission"))
+    rendered.write_text(Kubectl().kustomize(REPO_ROOT / "admission"))
     versions = schemas.kubernetes_versions()
     newest = versions[-1]
     schemas.ensure(validate.api_kinds(rendered), [ADMISSION_FROM, newest])

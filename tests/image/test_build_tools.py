@@ -12,8 +12,8 @@ import yaml
 
 from tools.base.errors import ToolMissing, UserError
 from tools.cli import engine as engine_module
-from tools.cli import kubectl
 from tools.cli.engine import Engine
+from tools.cli.kubectl import Kubectl
 from tools.image import build as image_build
 from tools.image.ensemble import configmap_env
 
@@ -117,6 +117,6 @@ def test_a_malformed_lock_line_is_located(tmp_path):
 
 def test_configmap_env_is_the_base_configmap():
     """The local ensemble gets exactly what the base's generated ConfigMap gives pods: every key, every value."""
-    (configmap,) = [d for d in yaml.safe_load_all(kubectl.build(REPO / "base"))
+    (configmap,) = [d for d in yaml.safe_load_all(Kubectl().kustomize(REPO / "base"))
                     if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("zookeeper-config-")]
     assert configmap_env() == configmap["data"]

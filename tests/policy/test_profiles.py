@@ -11,7 +11,7 @@ from tools import REPO_ROOT
 from tools.base.profiles import Profile, all_profiles
 from tools.checks.policy import check, check_manifests, has_errors
 from tools.checks.policy.sources import HelmTracer
-from tools.cli.helm import template
+from tools.cli.helm import Helm
 from tools.render import render_all
 from tools.render.manifests import load_file
 
@@ -96,7 +96,7 @@ def chart_findings(tmp_path, env: str, extra_values: str):
     values = tmp_path / "extra-values.yaml"
     values.write_text(extra_values)
     ci_values = Profile("chart", env).path
-    (tmp_path / f"chart-{env}.yaml").write_text(template(REPO_ROOT / "chart", values=[ci_values, values]))
+    (tmp_path / f"chart-{env}.yaml").write_text(Helm().template(REPO_ROOT / "chart", values=[ci_values, values]))
     tracer = HelmTracer(REPO_ROOT / "chart", [values, ci_values, REPO_ROOT / "chart/values.yaml"], REPO_ROOT)
     return check_manifests(load_file(tmp_path / f"chart-{env}.yaml"), f"chart-{env}", env, tracer), values
 

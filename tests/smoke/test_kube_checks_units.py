@@ -1,4 +1,5 @@
-"""The Kubernetes scenario's logic that needs no cluster: the watch's counting, `not run` steps, profile lists."""
+"""The Kubernetes scenario's logic that needs no cluster: its step table, the watch's counting, `not run` steps,
+profile lists."""
 
 import io
 import subprocess
@@ -6,24 +7,52 @@ import subprocess
 import pytest
 
 from tools.base.errors import UserError
+from tools.cli.kubectl import Kubectl
 from tools.smoke.__main__ import environments, parse_args
-from tools.smoke.kube_checks import (
-    UnavailabilityWatch,
-    admin_secret_reference,
-    previous_chart_commit,
-    refusal_line,
-    zk_voters,
-)
-from tools.smoke.scenario import NotRun, Report, Scenario, Step, StepFailed
+from tools.smoke.scenario import NotRun, Report, Scenario, Step, StepFailed, Timeouts
+from tools.smoke.scenarios.kube import KubeScenario
+from tools.smoke.scenarios.kube.deploy import admin_secret_reference
+from tools.smoke.scenarios.kube.scaling import refusal_line, zk_voters
+from tools.smoke.scenarios.kube.update import UnavailabilityWatch, previous_chart_commit
+from tools.smoke.targets.kube import KubeTarget
+
+KUBERNETES_BEFORE = ["namespace-restricted", "admin-secret", "server-dry-run-strict", "apply-and-rollout",
+                     "pods-running-pvcs-bound", "scheduling", "service-endpoints", "quorum"]
+ZOOKEEPER = ["ruok", "roles", "followers-synced", "write", "read-every-member", "delete-pod-keeps-data",
+             "stop-one-member", "write-one-down", "stop-second-member", "write-refused-without-quorum",
+             "quorum-lost-probes", "restart-both", "refused-write-absent", "remove-ensemble",
+             "recreate-on-same-volumes", "data-survives-recreate"]
+KUBERNETES_AFTER = ["pdb-eviction", "scale-refused", "scale-out-and-back", "rolling-update", "reapply-or-rollback",
+                    "delete-keeps-pvcs", "reapply-keeps-data"]
 
 
-class FakeKubectl:
-    def namespaced_argv(self):
-        return ["kubectl", "--namespace", "ns"]
+def scenario(via: str, nodes: str | None = "kwok", not_run: str = "") -> KubeScenario:
+    kubectl = Kubectl("kubectl", namespace="ns")
+    target = KubeTarget("kind", via, kubectl, helm=object(), progress=lambda line: None)
+    return KubeScenario(target, timeouts=Timeouts(), progress=lambda line: None, nodes=nodes, not_run=not_run)
+
+
+def test_the_step_table_keeps_the_reported_names_in_their_order():
+    assert [name for name, _ in scenario("kustomize").steps()] == [*KUBERNETES_BEFORE, *ZOOKEEPER, *KUBERNETES_AFTER]
+    assert [name for name, _ in scenario("helm").steps()] == [
+        *KUBERNETES_BEFORE, *ZOOKEEPER, *KUBERNETES_AFTER, "upgrade-from-previous-chart"]
+
+
+def test_the_tutorials_zookeeper_steps_all_run_on_a_cluster_in_the_tutorials_order():
+    tutorial = [name for name, _ in Scenario.steps(scenario("kustomize"))]
+    assert tutorial[0] == "deploy"  # replaced by the Kubernetes steps before
+    assert [name for name in ZOOKEEPER if name in tutorial] == tutorial[1:]
+
+
+def test_on_kwok_nodes_every_zookeeper_step_is_not_run_with_the_reason():
+    steps = dict(scenario("kustomize", not_run="no real node here: containerd not found").steps())
+    for name in [*ZOOKEEPER, "quorum", "reapply-keeps-data"]:
+        with pytest.raises(NotRun, match="no real node here: containerd not found"):
+            steps[name]()
 
 
 def feed(lines: list[str]) -> UnavailabilityWatch:
-    watch = UnavailabilityWatch(FakeKubectl(), members=3)
+    watch = UnavailabilityWatch(Kubectl("kubectl", namespace="ns"), members=3)
     watch.process = type("P", (), {"stdout": io.StringIO("".join(f"{line}\n" for line in lines))})()
     watch.read()
     return watch

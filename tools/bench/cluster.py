@@ -17,12 +17,11 @@ from tools.base.profiles import all_profiles
 from tools.bench.measure import Measure, Options
 from tools.bench.memory import breakdown, rss_mib
 from tools.bench.report import nested
-from tools.cli import helm as helm_tool
-from tools.cli.kubectl import kubectl as kubectl_binary
+from tools.cli.helm import Helm
 from tools.cluster import build
 from tools.cluster.control_plane import ClusterInfo, LocalCluster
-from tools.smoke.kube import Helm, Kubectl, KubeTarget, new_namespace
-from tools.smoke.kube_checks import KubeScenario
+from tools.smoke.scenarios.kube import KubeScenario
+from tools.smoke.targets.kube import KubeTarget, new_namespace
 
 START = [
     ("etcd", "etcd healthy"),
@@ -69,8 +68,8 @@ def run(options: Options) -> list[Measure]:
         for profile in all_profiles():
             via = "kustomize" if profile.source == "overlay" else "helm"
             namespace = new_namespace()
-            kubectl = Kubectl(kubectl_binary(), None, namespace, str(cluster.kubeconfig))
-            helm = Helm(helm_tool.helm(), None, namespace, str(cluster.kubeconfig)) if via == "helm" else None
+            kubectl = cluster.kubectl.with_namespace(namespace)
+            helm = Helm.like(kubectl) if via == "helm" else None
             target = KubeTarget(profile.env, via, kubectl, helm, progress=nested)
             with progress.step(f"{profile.name}'s scenario on the control plane"):
                 try:

@@ -10,10 +10,9 @@ from tools.bench.cluster import fresh_cluster, processes
 from tools.bench.measure import Measure, Options
 from tools.bench.memory import breakdown, rss_mib
 from tools.bench.report import nested
-from tools.cli.kubectl import kubectl as kubectl_binary
 from tools.cluster.node import host, real
-from tools.smoke.kube import Kubectl, KubeTarget, new_namespace
-from tools.smoke.kube_checks import KubeScenario
+from tools.smoke.scenarios.kube import KubeScenario
+from tools.smoke.targets.kube import KubeTarget, new_namespace
 
 START = [
     ("images_loaded", "images loaded into its containerd"),
@@ -43,7 +42,7 @@ def run(options: Options) -> list[Measure]:
         node = {name: pid for name, pid in processes(cluster).items() if name in real.PROCESSES}
         idle = rss_mib(node)
         measures.append(Measure("RAM idle (RSS of its processes)", sum(idle.values()), "MiB", note=breakdown(idle)))
-        kubectl = Kubectl(kubectl_binary(), None, new_namespace(), str(cluster.kubeconfig))
+        kubectl = cluster.kubectl.with_namespace(new_namespace())
         target = KubeTarget("kind", "kustomize", kubectl, progress=nested)
         try:
             scenario = KubeScenario(target, progress=nested, nodes="real")

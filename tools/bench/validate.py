@@ -21,7 +21,7 @@ from tools.base.run import run as run_command
 from tools.bench import timing
 from tools.bench.measure import Measure, Options
 from tools.cli.kubeconform import location_flags
-from tools.cli.kubectl import kubectl as kubectl_binary
+from tools.cli.kubectl import binary as kubectl_binary
 from tools.render import schemas
 
 REPEAT = 3  # best of

@@ -40,7 +40,7 @@ def status(cluster: LocalCluster) -> int:
         return 1
     for process, address, port in listeners({n: p for n, p in running.items() if p}):
         print(f"  listening: {process} on {address}:{port}")
-    print(cluster.kubectl(["get", "nodes", "-L", "topology.kubernetes.io/zone", "-L", "type"]).stdout.rstrip())
+    print(cluster.kubectl.get("nodes", columns=["topology.kubernetes.io/zone", "type"]).stdout.rstrip())
     if info.real_node_skipped:
         print(f"cluster: real node skipped: {info.real_node_skipped.replace(chr(10), '; ')}")
     print(f"cluster: healthy, Kubernetes {info.kubernetes_version} at https://127.0.0.1:{info.ports['apiserver']}")

@@ -28,9 +28,8 @@ import yaml
 from tools.base import versions
 from tools.base.contract import KWOK_NODE_ANNOTATION
 from tools.base.errors import UserError
-from tools.base.run import run
 from tools.base.toolcache import cache_dir
-from tools.cli import kubectl
+from tools.cli.kubectl import Kubectl
 from tools.cluster import build, pki
 from tools.cluster.http import http_ok
 from tools.cluster.node import config as node_config
@@ -217,7 +216,7 @@ class LocalCluster:
         self.spawn("kube-controller-manager", self._controller_manager_argv(binaries, ports))
         self.spawn("kube-scheduler", self._scheduler_argv(binaries, ports))
         self.spawn("kwok", self._kwok_argv(binaries, info))
-        self.kubectl(["apply", "-f", "-"], input=self._objects_yaml(info))
+        self.kubectl.apply(manifests=self._objects_yaml(info), timeout=60)
         self.wait("the nodes", lambda: self.nodes_ready(node_names), 180, watch=PROCESSES[2:])
         info.timings["nodes_ready"] = round(time.monotonic() - start, 1)
         if node_binaries:
@@ -226,7 +225,7 @@ class LocalCluster:
             info.timings["real_node_up"] = round(time.monotonic() - node_start, 1)
         self.wait(
             "the default ServiceAccount",
-            lambda: self.kubectl(["get", "serviceaccount", "default"], check=False).code == 0,
+            lambda: self.kubectl.get("serviceaccount", "default", check=False).code == 0,
             120,
             watch=PROCESSES[2:],
         )
@@ -238,10 +237,9 @@ class LocalCluster:
     def _install_monitoring_crds(self) -> None:
         """The Prometheus Operator's CRDs (tools.render.crds), applied server-side as a platform cluster running
         the operator has them: production's ServiceMonitor and PrometheusRule apply only where they exist."""
-        files = [arg for path in crds.crd_paths() for arg in ("-f", str(path))]
-        self.kubectl(["apply", "--server-side", *files], timeout=120)
+        self.kubectl.apply(files=crds.crd_paths(), server_side=True, timeout=120)
         names = [f"crd/{plural}.{crds.GROUP}" for plural in crds.PLURALS]
-        self.kubectl(["wait", "--for=condition=Established", "--timeout=60s", *names], timeout=90)
+        self.kubectl.wait(*names, condition="Established", timeout=60)
         self.progress(f"cluster: the Prometheus Operator's CRDs established ({', '.join(crds.PLURALS)})")
 
     # -- down ------------------------------------------------------------------------------------------------------
@@ -291,13 +289,10 @@ class LocalCluster:
 
     # -- kubectl ---------------------------------------------------------------------------------------------------
 
-    def kubectl(self, args: list[str], *, input: str | None = None, check: bool = True, timeout: float = 60):
-        return run(
-            [kubectl.kubectl(), "--kubeconfig", str(self.kubeconfig), *args],
-            input=input,
-            check=check,
-            timeout=timeout,
-        )
+    @property
+    def kubectl(self) -> Kubectl:
+        """kubectl with this cluster's admin kubeconfig."""
+        return Kubectl(kubeconfig=str(self.kubeconfig))
 
     # -- plumbing --------------------------------------------------------------------------------------------------
 
@@ -465,14 +460,10 @@ class LocalCluster:
             return str(exc)
 
     def nodes_ready(self, names: list[str]) -> bool:
-        result = self.kubectl(
-            [
-                "get",
-                "nodes",
-                "-o",
-                'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")]'
-                '.status}{"\\n"}{end}',
-            ],
+        result = self.kubectl.get(
+            "nodes",
+            output='jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")]'
+            '.status}{"\\n"}{end}',
             check=False,
         )
         ready = {line.split("=")[0] for line in result.stdout.split() if line.endswith("=True")}

@@ -19,7 +19,8 @@ from tools.base.errors import UserError
 from tools.base.profiles import Profile
 from tools.base.run import CommandError
 from tools.base.yamlfile import check_syntax
-from tools.cli import helm, kubectl
+from tools.cli.helm import Helm
+from tools.cli.kubectl import Kubectl
 
 BUILD_DIR = REPO_ROOT / "build"
 HELM_RELEASE = "zk"
@@ -30,10 +31,10 @@ def render(profile: Profile) -> str:
     try:
         if profile.source == "overlay":
             check_syntax([profile.root / "base", profile.root / "components", profile.path])
-            return kubectl.build(profile.path)
+            return Kubectl().kustomize(profile.path)
         values = [] if profile.env == "default" else [profile.path]
         check_syntax(values)
-        return helm.template(profile.root / "chart", release=HELM_RELEASE, values=values)
+        return Helm().template(profile.root / "chart", release=HELM_RELEASE, values=values)
     except CommandError as exc:
         output = (exc.result.stderr or exc.result.stdout).strip()
         raise UserError(f"{profile.name}: rendering {profile.path} failed:\n{output}") from None

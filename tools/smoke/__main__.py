@@ -8,17 +8,17 @@ from pathlib import Path
 from tools import REPO_ROOT
 from tools.base.errors import UserError, cli
 from tools.base.profiles import ENVIRONMENTS, Profile
-from tools.cli import helm as helm_tool
 from tools.cli.engine import Engine
+from tools.cli.helm import Helm
 from tools.image.build import ensure_image
-from tools.smoke import clusters
-from tools.smoke.kube import Helm, Kubectl, KubeTarget, check_reachable, deploy_source, new_namespace
-from tools.smoke.kube_checks import KubeScenario
 from tools.smoke.local import LocalTarget
 from tools.smoke.report import table, write_json
 from tools.smoke.scale import ScaleScenario
 from tools.smoke.scenario import Report, Scenario
+from tools.smoke.scenarios.kube import KubeScenario
 from tools.smoke.target import Target
+from tools.smoke.targets import connect
+from tools.smoke.targets.kube import KubeTarget, check_reachable, deploy_source, new_namespace
 
 TARGETS = ("local", "cluster", "kind", "minikube", "openshift", "current")
 
@@ -97,14 +97,11 @@ def finish(reports: list[tuple[Report, Path]]) -> None:
 def kube_report(args: argparse.Namespace, env: str) -> Report:
     """One profile on a cluster target: prepare the cluster, run the Kubernetes scenario, clean up."""
     deploy_source(REPO_ROOT, args.via, env)  # a missing overlay or values file fails before any cluster work
-    cluster = clusters.prepare(args.target, env, args.context, args.keep, print, node=args.node)
+    cluster = connect.prepare(args.target, env, args.context, args.keep, print, node=args.node)
     try:
-        namespace = new_namespace()
-        kubectl = Kubectl(cluster.kubectl_program, cluster.context, namespace, cluster.kubeconfig)
+        kubectl = cluster.kubectl.with_namespace(new_namespace())
         check_reachable(kubectl)
-        helm = None
-        if args.via == "helm":
-            helm = Helm(helm_tool.helm(), cluster.context, namespace, cluster.kubeconfig)
+        helm = Helm.like(kubectl) if args.via == "helm" else None
         target = KubeTarget(cluster.env, args.via, kubectl, helm, rollout_timeout=args.rollout_timeout)
         scenario = KubeScenario(target, nodes=cluster.nodes, not_run=cluster.not_run)
         report = run_scenario(target, args.keep, scenario)

@@ -27,7 +27,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from tools.base.errors import UserError
 from tools.base.profiles import Profile
 from tools.checks.policy.model import get
-from tools.cli import kubectl
+from tools.cli.kubectl import Kubectl
 from tools.render.manifests import Manifest
 
 Tracer = Callable[[Manifest, tuple], "str | None"]
@@ -225,7 +225,7 @@ class KustomizeTracer:
         try:
             (staging / "kustomization.yaml").write_text(
                 "resources:\n  - " + os.path.relpath(overlay, staging) + "\nbuildMetadata: [originAnnotations]\n")
-            text = kubectl.build(staging)
+            text = Kubectl().kustomize(staging)
             origins = {}
             for doc in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                 if not isinstance(doc, dict):

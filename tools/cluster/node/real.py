@@ -94,7 +94,7 @@ class RealNode:
         loaded = images.load_all(shutil.which("ctr") or "ctr", self.layout.socket, self.progress)
         timings = {"images_loaded": round(time.monotonic() - start, 1)}
         self.progress(f"cluster: images in the real node's containerd: {', '.join(loaded)}")
-        self.cluster.kubectl(["apply", "-f", "-"], input=yaml.safe_dump_all(config.node_objects(self.layout)))
+        self.cluster.kubectl.apply(manifests=yaml.safe_dump_all(config.node_objects(self.layout)), timeout=60)
         kubelet_start = time.monotonic()
         self.cluster.spawn("kubelet", self._kubelet_argv(binaries))
         self.cluster.spawn("kube-proxy", [str(binaries.kube_proxy), f"--config={self.layout.path('kube-proxy.yaml')}"])

@@ -19,12 +19,13 @@ from tools import REPO_ROOT
 from tools.base.errors import UserError
 from tools.base.run import run, which
 from tools.cli.engine import Engine
+from tools.cli.kubectl import Kubectl
 from tools.cluster.control_plane import LocalCluster
 from tools.image.build import ensure_image
 from tools.render.pod import manifest_image
 
 KIND_CLUSTER = "kube-zookeeper-smoke"
-KIND_CONFIG = Path(__file__).with_name("kind-cluster.yaml")
+KIND_CONFIG = Path(__file__).parents[1] / "kind-cluster.yaml"
 TARGET_ENVIRONMENTS = {"kind": "kind", "minikube": "minikube", "openshift": "openshift"}  # current: --env
 
 _HINTS = {
@@ -40,9 +41,7 @@ class Cluster:
     """What KubeTarget needs to know about the cluster, and how to undo what preparing it did."""
 
     env: str
-    kubectl_program: str
-    context: str | None
-    kubeconfig: str | None = None
+    kubectl: Kubectl  # the cluster's kubectl (or oc), context and kubeconfig; no namespace yet
     timings: dict[str, float] = field(default_factory=dict)  # how long preparing it took, for the report
     nodes: str | None = None  # the local cluster: the members run on its "kwok" or its "real" node(s) only
     not_run: str = ""  # why the ZooKeeper steps cannot run there (a real node was asked for and is missing)
@@ -62,14 +61,15 @@ def prepare(
 ) -> Cluster:
     """Check the tools, create/find the cluster, load the image; raises UserError (one line) when it cannot."""
     if target == "openshift":
-        return Cluster("openshift", tool("oc"), context)
+        return Cluster("openshift", Kubectl(tool("oc"), context=context))
     kubectl = tool("kubectl")
     if target == "cluster":
         local = LocalCluster(progress=progress)
         if not local.healthy():
             raise UserError(f"no local cluster is running in {local.root}; start one with `nox -s cluster -- up`")
         info = local.info()
-        cluster = Cluster(env, kubectl, None, str(local.kubeconfig), {"cluster_up": info.timings["up"]}, nodes=node)
+        cluster = Cluster(env, Kubectl(kubectl, kubeconfig=str(local.kubeconfig)), {"cluster_up": info.timings["up"]},
+                          nodes=node)
         if node == "real" and not info.real_node:
             if not info.real_node_skipped:
                 raise UserError("the local cluster has no real node; start one with `nox -s cluster -- up --node real`")
@@ -85,7 +85,7 @@ def prepare(
             cluster.timings.update({k: v for k, v in info.timings.items() if k.startswith(("real_node", "images"))})
         return cluster
     if target == "current":
-        return Cluster(env, kubectl, context)
+        return Cluster(env, Kubectl(kubectl, context=context))
     if target == "minikube":
         minikube = tool("minikube")
         status = run([minikube, "status"], check=False, timeout=60)
@@ -94,7 +94,7 @@ def prepare(
                 f"minikube is not running (`minikube status` exit {status.code}); start it with `minikube start`"
             )
         load_image("minikube", lambda archive: [minikube, "image", "load", str(archive)], progress)
-        return Cluster("minikube", kubectl, "minikube")
+        return Cluster("minikube", Kubectl(kubectl, context="minikube"))
     if target == "kind":
         return prepare_kind(kubectl, keep, progress)
     raise UserError(f"unknown target {target}")
@@ -104,7 +104,7 @@ def prepare_kind(kubectl: str, keep: bool, progress: Callable[[str], None]) -> C
     kind = tool("kind")
     engine = Engine.detect()
     kind_env = {"KIND_EXPERIMENTAL_PROVIDER": "podman"} if engine.name == "podman" else None
-    cluster = Cluster("kind", kubectl, f"kind-{KIND_CLUSTER}")
+    cluster = Cluster("kind", Kubectl(kubectl, context=f"kind-{KIND_CLUSTER}"))
     existing = run([kind, "get", "clusters"], env=kind_env, timeout=60).stdout.split()
     if KIND_CLUSTER not in existing:
         progress(f"smoke: creating kind cluster {KIND_CLUSTER} from {KIND_CONFIG.relative_to(REPO_ROOT)}")
