@@ -18,7 +18,7 @@ from tools.cli import helm
 @pytest.fixture(scope="module")
 def policy_run(tmp_path_factory):
     try:
-        helm.helm()  # built once into the shared tool cache; the section renders the chart profiles with it
+        helm.binary()  # built once into the shared tool cache; the section renders the chart profiles with it
     except ToolMissing as exc:
         pytest.skip(f"helm is not available: {exc}")
     path = tmp_path_factory.mktemp("bench") / "bench.json"
