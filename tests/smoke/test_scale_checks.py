@@ -8,7 +8,7 @@ import pytest
 
 from tools.cli import zookeeper
 from tools.smoke import writes
-from tools.smoke.scale import agreement_problem
+from tools.smoke.scenarios.scale import agreement_problem
 
 HOST = "zookeeper-{n}.zookeeper-headless.default.svc.cluster.local"
 

@@ -13,8 +13,8 @@ import pytest
 from tools import REPO_ROOT
 from tools.base.profiles import Profile
 from tools.smoke import writes
-from tools.smoke.local import LocalTarget
-from tools.smoke.scale import ScaleScenario
+from tools.smoke.scenarios.scale import ScaleScenario
+from tools.smoke.targets.local import LocalTarget
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("zk_image")]
 

@@ -6,8 +6,8 @@ from tools.base.errors import UserError
 from tools.base.profiles import Profile
 from tools.cli.engine import Engine
 from tools.image.build import ensure_image
-from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
+from tools.smoke.targets.local import LocalTarget
 
 ROWS = [
     ("scenario_wall", "smoke: scenario wall time (local, 15 steps)"),

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from tools.cli import zookeeper
 from tools.smoke import writes
-from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario, StepFailed, Timeouts
+from tools.smoke.targets.local import LocalTarget
 
 SERVING = ("leader", "follower")
 SCALE_TIMEOUTS = Timeouts(quorum=300.0)  # a phase: JVM starts, syncs and reconfigs on a busy machine

@@ -1,0 +1,1 @@
+"""The smoke scenarios beyond the tutorial's (tools/smoke/scenario.py), each as step modules."""
