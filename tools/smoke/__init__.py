@@ -6,7 +6,7 @@ One scenario (scenario.py) runs over a small Target interface (target.py); the t
 deploy, run a command in a member, stop and start members, and remove or recreate the ensemble: targets/local.py
 (containers on this machine) and kube.py (a StatefulSet in a fresh namespace, driven by kubectl; clusters.py gets it
 ready). `--scenario scale` (scenarios/scale.py, local target) resizes 3 -> 5 -> 3, rolls and kills members under a
-writer that counts acknowledged writes (writes.py). ZooKeeper's own CLI (four-letter words, zkCli.sh, parsing) is
+writer that counts acknowledged writes (writer.py). ZooKeeper's own CLI (four-letter words, zkCli.sh, parsing) is
 tools/cli/zookeeper.py.
 
 Layer 6: may import every lower layer (base, cli, render, checks, image, cluster).
