@@ -15,8 +15,8 @@ from tools.base.profiles import Profile
 from tools.cli.engine import Engine
 from tools.render import render
 from tools.render.pod import NAMESPACE
-from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
+from tools.smoke.targets.local import LocalTarget
 
 pytestmark = pytest.mark.slow
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -118,8 +119,8 @@ def test_probes_over_loopback_leave_no_info_line_but_other_addresses_still_log(e
     engine, name = ensemble.engine, ensemble.name(0)
     for command in (["ready_live.sh", "2181", "live"], ["ready_live.sh", "2181", "ready"], ["metrics.sh", "2181"]):
         assert engine.exec(name, command).code == 0
-    peer = ensemble.ip(1)
-    script = f'exec 3<>/dev/tcp/{ensemble.ip(0)}/2181 && printf srvr >&3 && cat <&3'
+    peer = ensemble.address(1)
+    script = f'exec 3<>/dev/tcp/{ensemble.address(0)}/2181 && printf srvr >&3 && cat <&3'
     assert "Mode: " in engine.exec(ensemble.name(1), ["bash", "-c", script]).stdout
     assert ensemble.wait(lambda: f"Processing srvr command from /{peer}:" in engine.logs(name), timeout=10)
     logs = engine.logs(name)
@@ -179,9 +180,9 @@ def test_a_volume_written_by_uid_1000_serves_an_arbitrary_uid_later(standalone):
     assert first.wait(first.serving, timeout=90), first.engine.logs(first.name(0))[-2000:]
     cli = ["zkCli.sh", "-server", "127.0.0.1:2181"]
     assert first.engine.exec(first.name(0), [*cli, "create", "/owner", "uid-1000"], timeout=60).code == 0
-    first.engine.rm(first.name(0))  # keep the volume and network
+    first.remove(0)  # keep the volume and network
 
-    first.user, first.read_only = ARBITRARY_USER, True
+    first.template = replace(first.template, user=ARBITRARY_USER, read_only=True)
     first.run_member(0)
     assert first.wait(first.serving, timeout=90), first.engine.logs(first.name(0))[-2000:]
     read = first.engine.exec(first.name(0), [*cli, "get", "/owner"], timeout=60)

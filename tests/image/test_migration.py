@@ -15,8 +15,8 @@ import pytest
 from tools import REPO_ROOT
 from tools.base.profiles import Profile
 from tools.image.build import CONTEXT_DIR
-from tools.smoke.local import LocalTarget
-from tools.smoke.scale import ScaleScenario
+from tools.smoke.scenarios.scale import ScaleScenario
+from tools.smoke.targets.local import LocalTarget
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from tools import REPO_ROOT
 from tools.base.errors import UserError
 from tools.base.profiles import Profile
 from tools.smoke.__main__ import finish
-from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
+from tools.smoke.targets.local import LocalTarget
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("zk_image")]
 
@@ -62,8 +62,8 @@ class EmptyVolumesOnRecreate(LocalTarget):
 
     def recreate_ensemble(self) -> None:
         for member in range(self.members):
-            self.data_volumes[member] = f"{self.prefix}-empty-{member}"
-            self.create_volume(self.data_volumes[member])
+            self.ensemble.data_volumes[member] = f"{self.prefix}-empty-{member}"
+            self.ensemble.create_volume(self.ensemble.data_volumes[member])
         super().recreate_ensemble()
 
 

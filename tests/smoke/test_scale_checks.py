@@ -1,14 +1,13 @@
-"""The scale scenario's checks on their own: what `conf` says about the voting set, when members agree, and how the
-writer's acknowledged writes are judged against what the ensemble returns. The `conf` replies are in ZooKeeper
-3.9.5's format (taken from a member of the image); the scenario itself runs in test_scale_scenario.py."""
+"""The scale scenario's checks on their own: what `conf` says about the voting set and when members agree (the
+writer's checks are in test_writer_units.py). The `conf` replies are in ZooKeeper 3.9.5's format (taken from a member
+of the image); the scenario itself runs in test_scale_scenario.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from tools.cli import zookeeper
-from tools.smoke import writes
-from tools.smoke.scale import agreement_problem
+from tools.smoke.scenarios.scale import agreement_problem
 
 HOST = "zookeeper-{n}.zookeeper-headless.default.svc.cluster.local"
 
@@ -88,64 +87,3 @@ def test_two_leaders_or_none_and_members_not_serving_are_problems():
     memberships[1] = None
     assert "no membership in conf from member 1" in agreement_problem(
         {1, 2, 3}, states("leader", "follower", "follower"), memberships)
-
-
-# -- acknowledged writes ------------------------------------------------------------------------------------------
-def log_of(*acks: tuple[int, float, int], attempts: int | None = None) -> writes.WriteLog:
-    log = writes.WriteLog(started=0.0, stopped=10.0)
-    log.acks = [writes.Ack(seq, at, czxid) for seq, at, czxid in acks]
-    log.attempts = attempts or len(acks)
-    return log
-
-
-def returned(*seqs_czxids: tuple[int, int]) -> dict[str, int]:
-    return {writes.node(seq): czxid for seq, czxid in seqs_czxids}
-
-
-def test_every_acknowledged_write_returned_everywhere_is_kept():
-    log = log_of((1, 1.0, 0x100000001), (2, 2.0, 0x100000002), attempts=3)  # seq 3 failed: never acknowledged
-    everything = returned((1, 0x100000001), (2, 0x100000002), (3, 0x100000003))
-    verdict = writes.verify(log, everything, {0: everything, 1: everything, 2: everything})
-    assert (verdict.acknowledged, verdict.lost, verdict.without_quorum) == (2, [], [])
-    assert verdict.missing_per_member == {0: 0, 1: 0, 2: 0}
-
-
-def test_an_acknowledged_write_the_leader_does_not_return_is_lost():
-    log = log_of((1, 1.0, 0x100000001), (2, 2.0, 0x100000002))
-    leader = returned((1, 0x100000001))
-    verdict = writes.verify(log, leader, {0: leader, 1: leader, 2: leader})
-    assert verdict.lost == [writes.node(2)]
-    assert verdict.without_quorum == [writes.node(2)]
-    assert verdict.missing_per_member == {0: 1, 1: 1, 2: 1}
-
-
-def test_a_write_only_a_minority_returns_was_acknowledged_without_a_quorum():
-    log = log_of((1, 1.0, 0x100000001), (2, 2.0, 0x200000001))
-    all_of_it = returned((1, 0x100000001), (2, 0x200000001))
-    without_2 = returned((1, 0x100000001))
-    verdict = writes.verify(log, all_of_it, {0: all_of_it, 1: without_2, 2: without_2})
-    assert verdict.lost == []
-    assert verdict.without_quorum == [writes.node(2)]
-    assert verdict.missing_per_member == {0: 0, 1: 1, 2: 1}
-
-
-def test_a_node_of_the_same_name_from_another_history_is_lost():
-    """Same path, another czxid: what the writer was told was committed is not what the ensemble holds."""
-    log = log_of((1, 1.0, 0x100000001))
-    other = returned((1, 0x200000007))
-    assert writes.verify(log, other, {0: other, 1: other, 2: other}).lost == [writes.node(1)]
-
-
-def test_gaps_count_from_the_start_to_the_end():
-    log = log_of((1, 0.5, 1), (2, 0.6, 2), (3, 2.6, 3), (4, 9.0, 4))
-    assert writes.gaps(log) == pytest.approx([0.5, 0.1, 2.0, 6.4, 1.0])
-    assert writes.longest_gap(log) == pytest.approx(6.4)
-    assert writes.unavailable(log) == pytest.approx(2.0 + 6.4 + 1.0)
-    assert writes.longest_gap(log, 0.55, 2.7) == pytest.approx(2.0)  # a phase: its own window
-    assert writes.unavailable(log, 0.55, 2.7) == pytest.approx(2.0)
-
-
-def test_a_writer_that_never_got_an_answer_was_unavailable_throughout():
-    log = log_of(attempts=40)
-    assert writes.longest_gap(log) == 10.0
-    assert writes.unavailable(log) == 10.0

@@ -12,9 +12,8 @@ import pytest
 
 from tools import REPO_ROOT
 from tools.base.profiles import Profile
-from tools.smoke import writes
-from tools.smoke.local import LocalTarget
-from tools.smoke.scale import ScaleScenario
+from tools.smoke.scenarios.scale import ScaleScenario
+from tools.smoke.targets.local import LocalTarget
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("zk_image")]
 
@@ -61,7 +60,7 @@ class LosesAWrite(ScaleScenario):
     def lose_a_write(self) -> str:
         from kazoo.client import KazooClient
 
-        victim = writes.node(self.writer.log.acks[5].seq)
+        victim = self.writer.log.acks[5].path
         client = KazooClient(hosts=self.host(0))
         client.start(timeout=30)
         try:

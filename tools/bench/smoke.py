@@ -10,8 +10,8 @@ from tools.bench.measure import Measure, Options
 from tools.bench.report import nested
 from tools.cli.engine import Engine
 from tools.image.build import ensure_image
-from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario
+from tools.smoke.targets.local import LocalTarget
 
 # The scenario's timings, in the order it takes them.
 TIMINGS = [

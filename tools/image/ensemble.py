@@ -1,21 +1,31 @@
-"""The local container ensemble.
+"""The local container ensemble: the one implementation of "members of the image as containers laid out as a
+StatefulSet's pods", for the image tests, the monitoring tests, the benchmarks and the smoke `local` target.
 
-`Ensemble` runs the built image as a StatefulSet would (hostnames <sts>-N, static addresses on a private network,
---add-host entries for every member's FQDN, one volume per member, the ensemble ConfigMap's `replicas` and the admin
-Secret's `password` as read-only directories) for the image tests and benchmarks. All probing
-goes through `exec` into the members, so no traffic leaves the containers' own loopback and network.
+`Ensemble` runs each member from a `PodTemplate` (tools/render/pod.py): a rendered profile's pod (the smoke target) or
+the image's own defaults (`image_template`: the base ConfigMap's settings without ZOO_SERVERS, so the membership is
+dynamic and born from member 0, plus env overrides). Each member gets the pod's hostname (`<sts>-N`), a static
+address on a private network of the run's own (one /24 from `SUBNETS`), `--add-host` entries for every member's
+StatefulSet FQDN up to `max_members` (so a scale-up finds the new members by name), the template's env, uid,
+read-only root and emptyDirs (as tmpfs), an optional memory limit, one named volume for its data, and two read-only
+directories in the places of the ensemble ConfigMap (`/etc/zookeeper/ensemble/replicas`, the desired count) and the
+admin Secret (`/etc/zookeeper/admin/password`, a password made for the run), each file replaced in one rename.
+
+`scale(n)` is `kubectl scale` plus the ConfigMap change in one; `stop`/`start`/`kill`/`replace`/`remove` are what
+happens to a pod; `destroy(keep_volumes)` removes everything the run made (volumes kept, like PVCs, on request).
+Probing goes through `exec` into the members (`four_letter`, `metrics`, `probe`), so no traffic leaves the run's own
+network; `address(member)` is for a client on this machine that talks to the members of this run only.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import REPO_ROOT
@@ -32,10 +42,14 @@ from tools.base.contract import (
     ZK_HOME,
 )
 from tools.base.errors import UserError
-from tools.base.run import CommandError
+from tools.base.run import Result
 from tools.cli.engine import Engine
 from tools.cli.zookeeper import parse_conf
 from tools.image.build import TAG
+from tools.render.pod import PodTemplate
+
+SUBNETS = range(100, 250)  # 10.89.<n>.0/24: the run takes the first free one from a random start
+SUBNET_TRIES = 20  # another run (or another network) may hold a subnet: try the next ones
 
 
 def configmap_env(path: Path = REPO_ROOT / "base" / "zookeeper.env") -> dict[str, str]:
@@ -44,107 +58,227 @@ def configmap_env(path: Path = REPO_ROOT / "base" / "zookeeper.env") -> dict[str
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-@dataclass
+def image_template(image: str = TAG, env: dict[str, str | None] | None = None, *, user: str | None = None,
+                   read_only: bool = False, namespace: str = "kzk-test", replicas: int = 3) -> PodTemplate:
+    """The image run by its own defaults, as the base StatefulSet runs it: the base ConfigMap's settings without
+    ZOO_SERVERS (the membership is dynamic; ZOO_SERVERS=1 in env: standalone), `env` on top (None: leave a setting
+    unset), the image's own command, the data volume and conf/ as the emptyDir."""
+    merged = {**configmap_env(), "ZOO_SERVERS": None, "POD_NAMESPACE": namespace, **(env or {})}
+    return PodTemplate(
+        statefulset="zookeeper",
+        service="zookeeper-headless",
+        image=image,
+        command=[],
+        env={key: value for key, value in merged.items() if value is not None},
+        user=user,
+        read_only=read_only,
+        data_mount=DATA_VOLUME_DIR,
+        scratch_mounts=[CONF_DIR],
+        replicas=replicas,
+        namespace=namespace,
+    )
+
+
 class Ensemble:
-    """`size` members of `image` on one private network, named and addressed as a StatefulSet's pods."""
+    """`size` members on one private network, named and addressed as a StatefulSet's pods.
 
-    engine: Engine
-    image: str = TAG
-    prefix: str = field(default_factory=lambda: f"kzk-{os.getpid()}")
-    size: int = 3
-    env: dict[str, str | None] = field(default_factory=dict)
-    user: str | None = None
-    read_only: bool = False
-    memory: str | None = None
-    statefulset: str = "zookeeper"
-    headless: str = "zookeeper-headless"
-    namespace: str = "kzk-test"
-    subnet: str = ""
-    settings: Path | None = None  # <dir>/ensemble/replicas and <dir>/admin/password, mounted read-only
+    Either `template` (a rendered profile's pod) or the image's defaults (`image`, `env`, `user`, `read_only`; see
+    image_template). `template` may be replaced between runs of a member (dataclasses.replace), as a rollout changes
+    the pod template. Names carry `prefix`, so parallel runs do not collide."""
 
-    def write_settings(self) -> None:
-        """The desired count and a password for the run, as the ConfigMap and Secret volumes would show them."""
-        if self.settings is None:
-            self.settings = Path(tempfile.mkdtemp(prefix=f"{self.prefix}-"))
-        for directory, name, text in (("ensemble", ENSEMBLE_KEY, f"{self.size}\n"),
-                                      ("admin", ADMIN_KEY, secrets.token_urlsafe(24))):  # fmt: skip
-            (self.settings / directory).mkdir(mode=0o755, exist_ok=True)
-            (self.settings / directory / name).write_text(text)
-            (self.settings / directory / name).chmod(0o444)
+    def __init__(self, engine: Engine, image: str = TAG, *, template: PodTemplate | None = None,
+                 size: int | None = None, prefix: str | None = None, env: dict[str, str | None] | None = None,
+                 user: str | None = None, read_only: bool = False, memory: str | None = None,
+                 max_members: int | None = None):
+        if template is not None and (env or user or read_only):
+            raise ValueError("image, env, user and read_only set up the image's defaults; change a template instead")
+        self.engine = engine
+        self.template = template or image_template(image, env, user=user, read_only=read_only)
+        self.size = size or self.template.replicas
+        self.max_members = max(max_members or 0, self.size)
+        self.prefix = prefix or f"kzk-{os.getpid()}"
+        self.memory = memory
+        self.password = secrets.token_urlsafe(24)
+        self.subnet = ""  # 10.89.N.0/24 once create() made the network
+        self.settings: Path | None = None  # <dir>/ensemble/replicas and <dir>/admin/password, mounted read-only
+        self.data_volumes = {member: f"{self.prefix}-data-{member}" for member in range(self.max_members)}
+        self.created_volumes: list[str] = []
+
+    # -- names and addresses ------------------------------------------------------------------------------------
 
     @property
     def network(self) -> str:
         return f"{self.prefix}-net"
 
     def name(self, member: int) -> str:
-        return f"{self.prefix}-{self.statefulset}-{member}"
+        """The member's container."""
+        return f"{self.prefix}-{self.template.hostname(member)}"
 
     def hostname(self, member: int) -> str:
-        return f"{self.statefulset}-{member}"
+        return self.template.hostname(member)
 
     def fqdn(self, member: int) -> str:
-        return f"{self.hostname(member)}.{self.headless}.{self.namespace}.svc.cluster.local"
+        return self.template.fqdn(member)
 
-    def ip(self, member: int) -> str:
+    def address(self, member: int) -> str:
+        """The member's static address on the run's network (a client on this machine may use it)."""
+        if not self.subnet:
+            raise UserError("the ensemble has no network yet: create() first")
         return self.subnet.rsplit(".", 1)[0] + f".{10 + member}"
 
+    def addresses(self) -> dict[int, str]:
+        """Every address a member of this run may take (up to max_members)."""
+        return {member: self.address(member) for member in range(self.max_members)}
+
+    # -- create and remove --------------------------------------------------------------------------------------
+
     def create(self) -> None:
-        """Network and volumes (not the members: see start_all)."""
-        base = os.getpid() % 150
-        for attempt in range(20):  # another run may hold a subnet; try the next
-            subnet = f"10.89.{100 + (base + attempt) % 150}.0/24"
-            try:
-                self.engine.network_create(self.network, subnet)
-            except CommandError:
-                continue
-            self.subnet = subnet
-            break
-        else:
-            raise UserError(f"could not create network {self.network}: every 10.89.100-249.0/24 subnet tried is taken")
-        for member in range(self.size):
-            self.engine.volume_create(f"{self.name(member)}-data")
+        """The network and the settings files (volumes come with each member's first run: see run_member)."""
+        self.create_network()
         self.write_settings()
 
+    def create_network(self) -> None:
+        """A /24 of its own from SUBNETS: a random start, then the next ones (another run may hold a subnet)."""
+        start, error = random.randrange(len(SUBNETS)), None
+        for attempt in range(SUBNET_TRIES):
+            subnet = f"10.89.{SUBNETS[(start + attempt) % len(SUBNETS)]}.0/24"
+            try:
+                self.engine.network_create(self.network, subnet)
+            except UserError as exc:
+                error = exc
+                continue
+            self.subnet = subnet
+            return
+        raise UserError(f"could not create network {self.network}: {SUBNET_TRIES} subnets of 10.89.{SUBNETS.start}-"
+                        f"{SUBNETS.stop - 1}.0/24 tried, the last failed with: {error}")
+
+    def write_settings(self) -> None:
+        """The ensemble ConfigMap's `replicas` (the current size) and the admin Secret's `password`, each replaced in
+        one rename: a member reading them never sees half a file."""
+        if self.settings is None:
+            self.settings = Path(tempfile.mkdtemp(prefix=f"{self.prefix}-"))
+        files = (("ensemble", ENSEMBLE_KEY, f"{self.size}\n"), ("admin", ADMIN_KEY, self.password))
+        for directory, name, text in files:
+            folder = self.settings / directory
+            folder.mkdir(mode=0o755, exist_ok=True)
+            folder.chmod(0o755)
+            partial = folder / f".{name}.partial"
+            partial.write_text(text)
+            partial.chmod(0o444)
+            os.replace(partial, folder / name)
+
+    def create_volume(self, name: str) -> None:
+        self.engine.volume_create(name)
+        self.created_volumes.append(name)
+
+    def destroy(self, keep_volumes: bool = False) -> list[str]:
+        """Remove every member a scale may have made, the network and the settings; the volumes too unless
+        keep_volumes. Safe after a partial create. Returns the volumes kept."""
+        for member in range(self.max_members):
+            self.engine.rm(self.name(member))
+        self.engine.network_rm(self.network)
+        if self.settings is not None:
+            shutil.rmtree(self.settings, ignore_errors=True)
+        if keep_volumes:
+            return list(self.created_volumes)
+        for volume in self.created_volumes:
+            self.engine.volume_rm(volume)
+        self.created_volumes = []
+        return []
+
+    # -- members ------------------------------------------------------------------------------------------------
+
     def run_member(self, member: int) -> None:
-        # The ConfigMap's settings without ZOO_SERVERS: the membership is dynamic (ZOO_SERVERS=1 in env: standalone)
-        env = {**configmap_env(), "ZOO_SERVERS": None, "POD_NAMESPACE": self.namespace, **self.env}
-        env = {key: value for key, value in env.items() if value is not None}  # None: leave the setting unset
-        assert self.settings is not None, "create() first"
+        """Create the member's container from the template, on its volume (made on its first run)."""
+        if self.settings is None:
+            raise UserError("the ensemble has no settings yet: create() first")
+        template = self.template
+        if self.data_volumes[member] not in self.created_volumes:
+            self.create_volume(self.data_volumes[member])
         self.engine.run(
-            self.image,
+            template.image,
             name=self.name(member),
-            hostname=self.hostname(member),
+            command=template.command,
+            hostname=template.hostname(member),
             network=self.network,
-            ip=self.ip(member),
-            add_hosts={self.fqdn(other): self.ip(other) for other in range(self.size)},
-            volumes=[f"{self.name(member)}-data:{DATA_VOLUME_DIR}",
-                     f"{self.settings / 'ensemble'}:{ENSEMBLE_DIR}:ro",
-                     f"{self.settings / 'admin'}:{ADMIN_DIR}:ro"],
-            tmpfs=[CONF_DIR],
-            user=self.user,
-            read_only=self.read_only,
-            env=env,
+            ip=self.address(member),
+            add_hosts={template.fqdn(other): address for other, address in self.addresses().items()},
+            volumes=[f"{self.data_volumes[member]}:{template.data_mount}",
+                     f"{self.settings / 'ensemble'}:{ENSEMBLE_DIR}:ro", f"{self.settings / 'admin'}:{ADMIN_DIR}:ro"],
+            tmpfs=template.scratch_mounts,
+            user=template.user,
+            read_only=template.read_only,
+            env=template.env,
             memory=self.memory,
         )
 
     def start_all(self) -> None:
+        """Run every member 0..size-1 (a fresh create, or again on the volumes `remove` kept)."""
         for member in range(self.size):
             self.run_member(member)
+
+    def stop(self, member: int, timeout: int = 10) -> None:
+        """SIGTERM, then SIGKILL after timeout seconds; the container stays (start brings it back)."""
+        self.engine.stop(self.name(member), timeout=timeout)
+
+    def start(self, member: int) -> None:
+        """Start a stopped or killed container again: what the kubelet does after a container died."""
+        self.engine.start(self.name(member))
+
+    def kill(self, member: int, signal: str = "KILL") -> None:
+        """kill -9 (by default) of the member's JVM, its container's PID 1."""
+        self.engine.kill(self.name(member), signal)
+
+    def remove(self, member: int) -> None:
+        """Delete the member's container; its volume stays, as a PVC does."""
+        self.engine.rm(self.name(member))
+
+    def replace(self, member: int, grace_seconds: int = 30) -> None:
+        """A rolling update's step: the pod is deleted (SIGTERM, then SIGKILL after the grace period) and created
+        again from the (possibly changed) template on its volume."""
+        self.stop(member, timeout=grace_seconds)
+        self.remove(member)
+        self.run_member(member)
+
+    def scale(self, replicas: int) -> None:
+        """`replicas` in the ConfigMap and the StatefulSet at once: every member sees the new count, new members start
+        on their own (possibly kept) volumes, members at or above the new count are deleted (their volumes stay)."""
+        if not 1 <= replicas <= self.max_members:
+            raise UserError(f"the local ensemble runs 1 to {self.max_members} members, not {replicas}")
+        old, self.size = self.size, replicas
+        self.write_settings()
+        for member in range(old, replicas):
+            self.run_member(member)
+        for member in reversed(range(replicas, old)):
+            self.remove(member)
+
+    # -- asking the members -------------------------------------------------------------------------------------
+
+    def exec(self, member: int, argv: list[str], timeout: float = 30) -> Result:
+        """Run argv inside the member; never raises for a non-zero exit, a member that is down or a timeout (124)."""
+        try:
+            return self.engine.exec(self.name(member), argv, timeout=timeout)
+        except UserError as exc:  # the engine timed out
+            return Result(124, "", str(exc))
+
+    def logs(self, member: int) -> str:
+        return self.engine.logs(self.name(member))
 
     def four_letter(self, member: int, word: str) -> str:
         """A four-letter word's reply, asked inside the member (empty when it cannot be asked)."""
         script = f". {ZK_HOME}/bin/zk-common.sh && zk_4lw {CLIENT_PORT} {word}"
-        return self.engine.exec(self.name(member), ["bash", "-c", script], timeout=30).stdout
+        return self.exec(member, ["bash", "-c", script], timeout=30).stdout
 
     def metrics(self, member: int) -> str:
         """The member's Prometheus page (:7000/metrics, without the HTTP headers), fetched inside the member."""
         script = (f'exec 3<>/dev/tcp/127.0.0.1/{METRICS_PORT} && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 '
                   "&& timeout 10 cat <&3")
-        page = self.engine.exec(self.name(member), ["bash", "-c", script], timeout=30).stdout
+        page = self.exec(member, ["bash", "-c", script], timeout=30).stdout
         return page.split("\r\n\r\n", 1)[-1]
 
     def probe(self, member: int, mode: str) -> bool:
-        return self.engine.exec(self.name(member), [PROBE_SCRIPT, str(CLIENT_PORT), mode], timeout=30).code == 0
+        """The image's readiness or liveness probe (`ready` or `live`), as the kubelet runs it."""
+        return self.exec(member, [PROBE_SCRIPT, str(CLIENT_PORT), mode], timeout=30).code == 0
 
     def mode(self, member: int) -> str:
         """leader, follower, standalone, or '' when the member is not serving."""
@@ -153,7 +287,7 @@ class Ensemble:
                 return line.removeprefix("Mode: ").strip()
         return ""
 
-    def wait(self, condition, timeout: float = 90, interval: float = 0.2) -> bool:
+    def wait(self, condition: Callable[[], bool], timeout: float = 90, interval: float = 0.2) -> bool:
         """Poll condition() until true or timeout seconds pass; returns its last value."""
         deadline = time.monotonic() + timeout
         while True:
@@ -181,16 +315,9 @@ class Ensemble:
             self.create()
             self.start_all()
             if not self.wait(lambda: self.serving() and (self.size == 1 or self.voting()), timeout=timeout):
-                logs = "\n".join(self.engine.logs(self.name(m))[-2000:] for m in range(self.size))
+                logs = "\n".join(self.logs(member)[-2000:] for member in range(self.size))
                 raise UserError(f"the ensemble did not serve within {timeout:.0f} s; logs:\n{logs}")
             yield self
         finally:
             self.destroy()
 
-    def destroy(self) -> None:
-        for member in range(self.size):
-            self.engine.rm(self.name(member))
-            self.engine.volume_rm(f"{self.name(member)}-data")
-        self.engine.network_rm(self.network)
-        if self.settings is not None:
-            shutil.rmtree(self.settings, ignore_errors=True)

@@ -29,12 +29,13 @@ class PodTemplate:
     data_mount: str
     scratch_mounts: list[str] = field(default_factory=list)
     replicas: int = 3
+    namespace: str = NAMESPACE  # the pods' metadata.namespace: part of every member's FQDN
 
     def hostname(self, member: int) -> str:
         return f"{self.statefulset}-{member}"
 
     def fqdn(self, member: int) -> str:
-        return f"{self.hostname(member)}.{self.service}.{NAMESPACE}.svc.{CLUSTER_DOMAIN}"
+        return f"{self.hostname(member)}.{self.service}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
 
 
 def pod_template(manifests: str, source: str) -> PodTemplate:

@@ -11,14 +11,14 @@ from tools.base.profiles import ENVIRONMENTS, Profile
 from tools.cli.engine import Engine
 from tools.cli.helm import Helm
 from tools.image.build import ensure_image
-from tools.smoke.local import LocalTarget
 from tools.smoke.report import table, write_json
-from tools.smoke.scale import ScaleScenario
 from tools.smoke.scenario import Report, Scenario
 from tools.smoke.scenarios.kube import KubeScenario
+from tools.smoke.scenarios.scale import ScaleScenario
 from tools.smoke.target import Target
 from tools.smoke.targets import connect
 from tools.smoke.targets.kube import KubeTarget, check_reachable, deploy_source, new_namespace
+from tools.smoke.targets.local import LocalTarget
 
 TARGETS = ("local", "cluster", "kind", "minikube", "openshift", "current")
 

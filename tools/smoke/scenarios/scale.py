@@ -1,5 +1,6 @@
 """The scale scenario on the local target: 3 -> 5, 5 -> 3, a rolling restart, and kill -9 of a member mid-scale,
-while a writer counts acknowledged writes (`python -m tools.smoke --target local --scenario scale`).
+while a writer counts acknowledged writes (`python -m tools.smoke --target local --scenario scale`); the writer is
+tools/smoke/writer.py's, over its kazoo transport.
 
 Nothing but the ensemble's own loop reconfigures: the scenario only changes `replicas` (the ConfigMap and the
 StatefulSet at once, LocalTarget.scale), replaces members one at a time from the highest ordinal (a rolling update),
@@ -15,11 +16,12 @@ import time
 from collections.abc import Callable
 
 from tools.cli import zookeeper
-from tools.smoke import writes
-from tools.smoke.local import LocalTarget
 from tools.smoke.scenario import Scenario, StepFailed, Timeouts
+from tools.smoke.targets.local import LocalTarget
+from tools.smoke.writer import KazooTransport, Verdict, Writer
 
 SERVING = ("leader", "follower")
+ROOT = "/scale"  # the writer's nodes: /scale/w-<n>
 SCALE_TIMEOUTS = Timeouts(quorum=300.0)  # a phase: JVM starts, syncs and reconfigs on a busy machine
 
 
@@ -58,8 +60,8 @@ class ScaleScenario(Scenario):
                  progress: Callable[[str], None] = print):
         super().__init__(target, timeouts, progress)
         self.local = target
-        self.writer: writes.Writer | None = None
-        self.log: writes.WriteLog | None = None
+        self.writer: Writer | None = None
+        self.verdict: Verdict | None = None
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
         return [
@@ -91,16 +93,17 @@ class ScaleScenario(Scenario):
         return f"{detail} {self.report.timings['quorum_at_start']:.1f} s after deploy began (birth: member 0 seeds)"
 
     def start_writer(self) -> str:
-        # the members that stay
-        hosts = [f"{self.local.address(member)}:{zookeeper.CLIENT_PORT}" for member in range(3)]
-        self.writer = writes.Writer(hosts)
+        # the writes go through the members that stay; the read-back through every member there is at the end
+        transport = KazooTransport([self.host(member) for member in range(3)],
+                                   readers=lambda: {member: self.host(member) for member in range(self.local.members)})
+        self.writer = Writer(transport, root=ROOT)
         self.writer.start()
         deadline = time.monotonic() + 60
         while len(self.writer.log.acks) < 20:
             if time.monotonic() > deadline:
                 raise StepFailed(f"the writer got {len(self.writer.log.acks)} writes acknowledged in 60 s")
             time.sleep(0.2)
-        return f"writing to {writes.ROOT} through members 0-2; {len(self.writer.log.acks)} acknowledged so far"
+        return f"writing to {ROOT} through members 0-2; {len(self.writer.log.acks)} acknowledged so far"
 
     def scale(self, key: str, replicas: int) -> str:
         before, start = self.leader_epoch(), time.monotonic()
@@ -149,31 +152,13 @@ class ScaleScenario(Scenario):
                 + self.phase("kill_mid_scale", start, before, detail))
 
     def verify_writes(self) -> str:
+        """Every acknowledged write on the leader and a majority of the voters (writer.py's checks, over kazoo)."""
         assert self.writer is not None
-        self.log = self.writer.stop()
-        leader = self.leader()
-        if leader is None:
-            raise StepFailed("no leader to read the writes back through")
-        through_leader = writes.children([self.host(leader)])
-        per_member = {member: writes.children([self.host(member)]) for member in range(self.local.members)}
-        verdict = writes.verify(self.log, through_leader, per_member)
-        measured = self.report.measurements
-        measured.update({
-            "writes_attempted": self.log.attempts,
-            "writes_acknowledged": verdict.acknowledged,
-            "acknowledged_writes_lost": len(verdict.lost),
-            "writes_acknowledged_without_quorum": len(verdict.without_quorum),
-            "longest_write_gap_seconds": round(writes.longest_gap(self.log), 3),
-            "unavailable_seconds": round(writes.unavailable(self.log), 3),
-        })
-        if verdict.lost or verdict.without_quorum:
-            raise StepFailed(
-                f"{len(verdict.lost)} acknowledged writes lost (first: {verdict.lost[:3]}), "
-                f"{len(verdict.without_quorum)} acknowledged without a quorum (first: {verdict.without_quorum[:3]}); "
-                f"missing per member: {verdict.missing_per_member}")
-        return (f"{verdict.acknowledged} of {self.log.attempts} writes acknowledged, all read back through the "
-                f"leader and every voter; 0 lost, 0 without a quorum; longest gap "
-                f"{measured['longest_write_gap_seconds']:.2f} s, unavailable {measured['unavailable_seconds']:.2f} s")
+        self.verdict = verdict = self.writer.check()
+        self.report.measurements.update(verdict.measurements())
+        if not verdict.ok:
+            raise StepFailed(verdict.failure())
+        return verdict.summary()
 
     def members_agree(self) -> str:
         members = range(self.local.members)
@@ -232,9 +217,8 @@ class ScaleScenario(Scenario):
         elections = (self.leader_epoch() or 0) - (epoch_before or 0)
         measured = {"seconds": round(end - start, 2), "elections": elections}
         if self.writer is not None:
-            log = self.writer.log
-            measured["longest_write_gap_seconds"] = round(writes.longest_gap(log, start, end), 3)
-            measured["unavailable_seconds"] = round(writes.unavailable(log, start, end), 3)
+            measured["longest_write_gap_seconds"] = round(self.writer.longest_gap(start, end), 3)
+            measured["unavailable_seconds"] = round(self.writer.unavailable(start, end), 3)
         self.report.measurements[key] = measured
         gap = f", longest write gap {measured['longest_write_gap_seconds']:.2f} s" if self.writer else ""
         return f"{detail} after {end - start:.1f} s{gap}, {elections} election(s)"
