@@ -55,6 +55,31 @@ def test_a_missing_kwok_stage_is_named(tmp_path):
         build.kwok_stages(tmp_path)
 
 
+POD_DELETE = """# from kwok kustomize/stage/pod/fast/pod-delete.yaml
+kind: Stage
+metadata:
+  name: pod-delete
+spec:
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'Exists'
+  next:
+    delete: true
+"""
+
+
+def test_kwok_deletes_each_pod_once_never_its_replacement_of_the_same_name():
+    stages = "---\n".join(["kind: Stage\nmetadata:\n  name: pod-ready\n", POD_DELETE, "kind: Stage\n"])
+    once = build.delete_pods_once(stages)
+    pod_delete = once.split("\n---\n")[1]
+    assert build.POD_DELETE_ONCE in pod_delete and once.count(build.POD_DELETE_ONCE) == 1
+    assert pod_delete.index(build.POD_DELETE_TEST) < pod_delete.index(build.POD_DELETE_ONCE) < pod_delete.index("next:")
+    assert build.delete_pods_once(once) == once  # the cached stages may already say so
+    with pytest.raises(UserError, match="lack the pod-delete stage"):
+        build.delete_pods_once(POD_DELETE.replace("'Exists'", "'In'"))
+
+
 def test_proc_net_addresses_decode():
     assert control_plane._decode_address("0100007F") == "127.0.0.1"
     assert control_plane._decode_address("00000000") == "0.0.0.0"

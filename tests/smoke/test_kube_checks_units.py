@@ -82,6 +82,62 @@ def test_two_members_down_together_is_counted():
     assert feed(lines).max_unavailable == 2
 
 
+# Recorded on the local cluster's kwok nodes (the watch's own fields), the members Ready before the update.
+RECORDED_START = [event("ADDED", "zookeeper-0", "4c1ef189"), event("ADDED", "zookeeper-1", "dd059509"),
+                  event("ADDED", "zookeeper-2", "ca076c6a")]
+# One at a time: each pod deleted (30 s grace, then kwok's delete), its replacement Ready before the next goes.
+RECORDED_ONE_AT_A_TIME = [
+    f"{kind}|zookeeper-{n}|{uid}|{deleting}|{ready}"
+    for n, old, new in ((2, "ca076c6a", "6d8995b2"), (1, "dd059509", "2ee196a5"), (0, "4c1ef189", "ef8e4a14"))
+    for kind, uid, deleting, ready in (
+        ("MODIFIED", old, "2026-12-02T08:00:44Z", "True"),
+        ("MODIFIED", old, "2026-12-02T08:00:14Z", "True"),
+        ("DELETED", old, "2026-12-02T08:00:14Z", "True"),
+        ("ADDED", new, "", ""),
+        ("MODIFIED", new, "", ""),
+        ("MODIFIED", new, "", "True"),
+    )
+]
+# kwok deleting a pod by name a second time (before its pod-delete stage skipped grace-0 pods): the replacement of
+# zookeeper-2 goes 2 ms after it became Ready, and the StatefulSet controller, which saw it Ready, already replaces
+# zookeeper-1. Two members really were down at once: the verdict of the CI run that failed.
+RECORDED_REPLACEMENT_DELETED = [
+    "MODIFIED|zookeeper-2|ca076c6a|2026-12-02T07:53:52Z|True",
+    "MODIFIED|zookeeper-2|ca076c6a|2026-12-02T07:53:22Z|True",
+    "DELETED|zookeeper-2|ca076c6a|2026-12-02T07:53:22Z|True",
+    "ADDED|zookeeper-2|7aaf7d75||",
+    "MODIFIED|zookeeper-2|7aaf7d75||",
+    "MODIFIED|zookeeper-2|7aaf7d75||True",
+    "MODIFIED|zookeeper-2|7aaf7d75|2026-12-02T07:53:22Z|True",
+    "DELETED|zookeeper-2|7aaf7d75|2026-12-02T07:53:22Z|True",
+    "MODIFIED|zookeeper-1|dd059509|2026-12-02T07:53:52Z|True",
+    "ADDED|zookeeper-2|ecbc21ce||",
+    "MODIFIED|zookeeper-2|ecbc21ce||",
+    "MODIFIED|zookeeper-1|dd059509|2026-12-02T07:53:22Z|True",
+    "DELETED|zookeeper-1|dd059509|2026-12-02T07:53:22Z|True",
+    "ADDED|zookeeper-1|ace04e26||",
+    "MODIFIED|zookeeper-1|ace04e26||",
+    "MODIFIED|zookeeper-2|ecbc21ce||True",
+    "MODIFIED|zookeeper-1|ace04e26|2026-12-02T07:53:22Z|",
+    "DELETED|zookeeper-1|ace04e26|2026-12-02T07:53:22Z|",
+    "ADDED|zookeeper-1|665da7f0||",
+    "MODIFIED|zookeeper-1|665da7f0||",
+    "MODIFIED|zookeeper-1|665da7f0||True",
+]
+
+
+def test_a_recorded_one_at_a_time_update_counts_one_unavailable():
+    watch = feed(RECORDED_START + RECORDED_ONE_AT_A_TIME)
+    assert watch.max_unavailable == 1
+    assert watch.restarted == 3
+
+
+def test_a_recorded_replacement_deleted_after_it_became_ready_counts_two_unavailable():
+    watch = feed(RECORDED_START + RECORDED_REPLACEMENT_DELETED)
+    assert watch.max_unavailable == 2
+    assert watch.worst == "zookeeper-0 ready, zookeeper-1 down, zookeeper-2 down"
+
+
 def test_the_initial_list_alone_counts_nothing_unavailable_until_every_member_is_seen():
     watch = feed([event("ADDED", "zk-0", "a0"), event("ADDED", "zk-1", "a1", ready="False")])
     assert watch.max_unavailable == 0 and not watch.synced.is_set()

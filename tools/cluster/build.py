@@ -35,6 +35,19 @@ KWOK_STAGES = (
     "volume/fast/pvc-provision.yaml",
     "volume/fast/pvc-delete.yaml",
 )
+# kwok's pod-delete stage deletes by name, with no uid precondition (a kubelet deletes with one), and kwok matches it
+# again on the grace-0 update its own delete makes just before the pod goes: that second delete, when the StatefulSet
+# controller has recreated the pod in between, removes the replacement (Ready or not), and the controller, having
+# seen it Ready, may already be replacing the next member. A pod whose grace period is 0 is being removed by the API
+# server itself, so the stage leaves it alone.
+POD_DELETE_STAGE = "  name: pod-delete\n"
+POD_DELETE_TEST = "    - key: '.metadata.deletionTimestamp'\n      operator: 'Exists'\n"
+POD_DELETE_ONCE = (
+    "    - key: '.metadata.deletionGracePeriodSeconds | tostring'\n"
+    "      operator: 'NotIn'\n"
+    "      values:\n"
+    "      - '0'\n"
+)
 # kwok's volume stages serve only its own `kwok-volume` class; here they serve every class the cluster defines.
 KWOK_STORAGE_CLASS_TEST = "self.spec.storageClassName == 'kwok-volume'"
 STORAGE_CLASSES = ("kwok-volume", "standard")  # the default class, and the one the kind overlay names
@@ -174,6 +187,19 @@ def kwok_stages(stage_root: Path) -> str:
             text = text.replace(KWOK_STORAGE_CLASS_TEST, f"self.spec.storageClassName in [{classes}]")
         documents.append(f"# from kwok {versions.KWOK_VERSION} kustomize/stage/{relative}\n{text.strip()}\n")
     return "---\n".join(documents)
+
+
+def delete_pods_once(stages: str) -> str:
+    """The joined stages (kwok_stages) with the pod-delete stage matching a pod only until its grace period is 0 (so
+    kwok deletes each pod once, never its replacement of the same name). Applied at every `up`: the joined stages are
+    cached with the kwok binary."""
+    documents = stages.split("\n---\n")
+    matching = [i for i, document in enumerate(documents) if POD_DELETE_STAGE in document]
+    if len(matching) != 1 or POD_DELETE_TEST not in documents[matching[0]]:
+        raise UserError(f"kwok's stages lack the pod-delete stage testing {POD_DELETE_TEST.strip()!r}; kwok changed")
+    if POD_DELETE_ONCE not in documents[matching[0]]:
+        documents[matching[0]] = documents[matching[0]].replace(POD_DELETE_TEST, POD_DELETE_TEST + POD_DELETE_ONCE)
+    return "\n---\n".join(documents)
 
 
 def restrict_volume_stages(stages: str, classes: list[str]) -> str:

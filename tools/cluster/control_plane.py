@@ -410,11 +410,13 @@ class LocalCluster:
         ]
 
     def _kwok_stages(self, b: build.Binaries, info: ClusterInfo) -> Path:
-        """kwok's stages; with a real node, its volume stages leave the `standard` class to the real node."""
-        if not info.real_node:
-            return b.kwok_stages
+        """kwok's stages, deleting each pod once; with a real node, its volume stages leave the `standard` class to
+        the real node."""
+        stages = build.delete_pods_once(b.kwok_stages.read_text())
+        if info.real_node:
+            stages = build.restrict_volume_stages(stages, [DEFAULT_STORAGE_CLASS])
         path = self.root / "kwok-stages.yaml"
-        path.write_text(build.restrict_volume_stages(b.kwok_stages.read_text(), [DEFAULT_STORAGE_CLASS]))
+        path.write_text(stages)
         return path
 
     def spawn(self, name: str, argv: list[str]) -> None:
