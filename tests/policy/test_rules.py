@@ -14,7 +14,7 @@ from tests.policy.conftest import fixture_text, line_number
 from tools.base.errors import UserError
 from tools.checks.policy import RULES, has_errors
 from tools.checks.policy.context import probe_words
-from tools.checks.policy.rules import headroom
+from tools.checks.policy.rules.resources import headroom
 from tools.render import HELM_RELEASE
 from tools.render.blocks import ENDPOINTS, load_endpoints, promised_endpoints
 
