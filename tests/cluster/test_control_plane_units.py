@@ -22,7 +22,7 @@ def test_every_staging_module_is_replaced_by_the_matching_release():
     assert len(replaced) == 31  # the staging modules k8s.io/kubernetes v1.32.11 lists
     for module, target, version in replaced:
         assert target == module
-        # k8s.io/kms v0.32.11 is not served here; v0.32.12 is the same code
+        # the proxy refuses k8s.io/kms v0.32.11 (403); v0.32.12 is the same code
         assert version == (staging if module != "k8s.io/kms" else "v0.32.12"), module
 
 

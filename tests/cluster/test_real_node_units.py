@@ -47,7 +47,7 @@ def test_a_socket_path_too_long_for_unix_sockets_is_refused(monkeypatch):
 def test_containerd_config_restricts_oom_score_adj_and_keeps_everything_under_the_node_dir():
     parsed = tomllib.loads(config.containerd_toml(LAYOUT))
     cri = parsed["plugins"]["io.containerd.grpc.v1.cri"]
-    assert cri["restrict_oom_score_adj"] is True  # root here lacks CAP_SYS_RESOURCE
+    assert cri["restrict_oom_score_adj"] is True  # for a root without CAP_SYS_RESOURCE
     assert cri["sandbox_image"] == config.PAUSE_IMAGE
     assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is False
     assert cri["cni"]["bin_dir"] == "/usr/lib/cni"

@@ -56,16 +56,16 @@ KUBERNETES_MIN_MINOR = 25
 HELM_KUBERNETES_VERSION = "1.34"
 
 # The local control plane of `nox -s cluster` (tools/cluster/): the wrapper modules in tools/cluster/gomod/ pin the
-# same versions in their go.mod files (a test checks they agree). kubernetes v1.32.12+ and a few staging releases
-# are not served by the module proxy here, so stay on v1.32.11.
+# same versions in their go.mod files (a test checks they agree). Go's module proxy refuses kubernetes v1.32.12 and
+# some v1.32.12+ staging releases (403 "This module version is not available"), so stay on v1.32.11.
 KUBERNETES_VERSION = "v1.32.11"
 ETCD_VERSION = "v3.5.16"
 KWOK_MODULE = "sigs.k8s.io/kwok"
 KWOK_VERSION = "v0.8.0"
 
 # The real node of `nox -s cluster -- up --node real` (tools/cluster/node/): kubelet and kube-proxy are
-# KUBERNETES_VERSION from the same wrapper module; these are `go install`ed. cri-tools v1.32.0 is not served by the
-# module proxy here, and v1.37.0 works with Debian's containerd 1.6; local-path-provisioner v0.0.31 is not served.
+# KUBERNETES_VERSION from the same wrapper module; these are `go install`ed. The module proxy refuses cri-tools v1.32.0
+# (403) and v1.37.0 works with Debian's containerd 1.6; it refuses local-path-provisioner v0.0.31 too.
 COREDNS_MODULE = "github.com/coredns/coredns"
 COREDNS_VERSION = "v1.12.0"
 CRICTL_MODULE = "sigs.k8s.io/cri-tools/cmd/crictl"

@@ -53,8 +53,9 @@ class Layout:
 def containerd_toml(layout: Layout) -> str:
     """containerd 1.6 (config version 2): CRI with runc and cgroupfs, overlayfs, CNI from Debian's plugins.
 
-    restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, so no process may get a lower oom_score_adj than its
-    parent; without it every sandbox fails with "can't get final child's PID from pipe"."""
+    restrict_oom_score_adj: where root lacks CAP_SYS_RESOURCE (in a container or a restricted VM), no process may
+    get a lower oom_score_adj than its parent; without it every sandbox fails with "can't get final child's PID
+    from pipe"."""
     cri = '[plugins."io.containerd.grpc.v1.cri"'
     return f"""\
 version = 2
