@@ -15,13 +15,13 @@ import yaml
 
 from tools import REPO_ROOT
 from tools.base.run import Result, run
+from tools.cli import zookeeper
 from tools.cli.kubectl import TIMEOUT as KUBECTL_TIMEOUT
 from tools.cli.kubectl import Kubectl
 from tools.smoke.scenario import NotRun, StepFailed
 from tools.smoke.scenarios.kube.context import KubeContext
 from tools.smoke.scenarios.kube.deploy import create_admin_secret
 from tools.smoke.targets.kube import RELEASE, SELECTOR
-from tools.smoke.writer import ExecTransport, Writer
 
 ROLLED_SUFFIX = "-rolled"
 
@@ -29,11 +29,7 @@ ROLLED_SUFFIX = "-rolled"
 def rolling_update(s: KubeContext) -> str:
     start = time.monotonic()
     change = "a changed setting" if s.members_run_containers() else "a new image tag"
-    writer = None
-    if s.members_run_containers():
-        # every member serving first: the member the previous step evicted may still be on its way back
-        s.wait_for_quorum(s.everyone, "before_rolling_update")
-        writer = Writer(ExecTransport(s.target.exec, s.kube.members))
+    writer = Writer(s) if s.members_run_containers() else None
     configmaps_before = s.configmap_names()
     with UnavailabilityWatch(s.kube.kubectl, s.kube.members) as watch, writer or contextlib.nullcontext():
         result = update(s)
@@ -44,10 +40,7 @@ def rolling_update(s: KubeContext) -> str:
     # kustomize names the changed setting's ConfigMap by its hash: the update made it, not the overlay, so the
     # overlay's delete leaves it (as `kubectl apply` without --prune does for any user)
     s.update_configmaps = s.configmap_names() - configmaps_before
-    written = ""
-    if writer:
-        s.wait_for_quorum(s.everyone, "after_rolling_update")
-        written = f"; a writer during it: {writer.verify()}"
+    written = f"; {writer.verify()}" if writer else ""
     if watch.max_unavailable > 1:
         raise StepFailed(
             f"{watch.max_unavailable} members unavailable at once during the rolling update ({watch.worst})"
@@ -156,6 +149,64 @@ def previous_chart_commit() -> str | None:
 
 
 # -- watching it ---------------------------------------------------------------------------------------------------
+
+
+class Writer:
+    """Creates /kz-writer/w-N one at a time, through each member in turn, while the members are replaced; keeps the
+    writes ZooKeeper acknowledged (zkCli.sh exit 0). verify() then finds every one of them on member 0."""
+
+    PARENT = "/kz-writer"
+
+    def __init__(self, scenario: KubeContext):
+        self.scenario = scenario
+        self.acknowledged: list[str] = []
+        self.refused = 0
+        self.stopping = threading.Event()
+
+    def create(self, member: int, path: str) -> bool:
+        argv = zookeeper.zkcli_argv("create", path, "x", timeout_seconds=20)
+        return self.scenario.target.exec(member, argv, 30).code == 0
+
+    def __enter__(self) -> Writer:
+        # every member serving first: the member the previous step evicted may still be on its way back
+        self.scenario.wait_for_quorum(self.scenario.everyone, "before_rolling_update")
+        if not self.create(0, self.PARENT):
+            raise StepFailed(f"could not create {self.PARENT} through member 0 before the update")
+        self.thread = threading.Thread(target=self.write, daemon=True)
+        self.thread.start()
+        return self
+
+    def write(self) -> None:
+        count = 0
+        while not self.stopping.is_set():
+            path = f"{self.PARENT}/w-{count:05d}"
+            if self.create(count % self.scenario.kube.members, path):
+                self.acknowledged.append(path)
+            else:
+                self.refused += 1
+            count += 1
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+    def verify(self) -> str:
+        if len(self.acknowledged) < self.scenario.kube.members:
+            raise StepFailed(f"only {len(self.acknowledged)} writes acknowledged during the update: too few to tell")
+        self.scenario.wait_for_quorum(self.scenario.everyone, "after_rolling_update")
+        result = self.scenario.target.exec(0, zookeeper.zkcli_argv("ls", self.PARENT, timeout_seconds=30), 40)
+        listing = next((line for line in zookeeper.zkcli_value(result.stdout) if line.startswith("[")), "")
+        present = {f"{self.PARENT}/{name.strip()}" for name in listing.strip("[]").split(",") if name.strip()}
+        lost = [path for path in self.acknowledged if path not in present]
+        if result.code != 0 or lost:
+            raise StepFailed(
+                f"{len(lost)} of {len(self.acknowledged)} acknowledged writes lost in the rolling update "
+                f"({', '.join(lost[:5]) or zookeeper.client_error(result.stdout, result.stderr)})"
+            )
+        return (
+            f"a writer during it: {len(self.acknowledged)} writes acknowledged, 0 lost "
+            f"({self.refused} refused while members were replaced)"
+        )
 
 
 class UnavailabilityWatch:
