@@ -35,6 +35,7 @@ def scale_refused(s: KubeContext) -> str:
         # admission/
         with s.could("apply the scaling admission policy (admission/)"):
             kubectl.apply(directory=s.kube.root / "admission", namespaced=False, timeout=KUBECTL_TIMEOUT)
+        wait_policy_enforced(s)
     if s.kube.via != "helm" and not scaling_policy_installed(s):
         raise NotRun(f"the scaling admission policy ({SCALING_POLICY}, admission/) is not installed in this "
                      "cluster, so the API server takes any count from kubectl apply; nox -s policy refuses an "
@@ -165,6 +166,25 @@ def scaling_policy_installed(s: KubeContext) -> bool:
     result = s.kube.kubectl.get("validatingadmissionpolicy", SCALING_POLICY, output="name", namespaced=False,
                                 check=False)
     return result.code == 0
+
+
+def wait_policy_enforced(s: KubeContext, seconds: float = 30) -> None:
+    """The API server enforces a new ValidatingAdmissionPolicy only once its informers have seen the policy and
+    its binding (about a second, longer under load): until then it takes an even count. Wait for a server-side
+    dry run of one to be refused, so a refusal below is the policy's and an acceptance is a real failure."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = s.kube.kubectl.apply(manifests=scale_manifests(s, s.kube.members + 1), dry_run="server",
+                                      check=False, timeout=KUBECTL_TIMEOUT)
+        if result.code != 0 and SCALING_POLICY in result.stderr:
+            return
+        if result.code != 0:
+            raise StepFailed(f"a server-side dry run of an even count failed, not by the scaling admission "
+                             f"policy: {result.stderr.strip()}")
+        if time.monotonic() > deadline:
+            raise StepFailed(f"the scaling admission policy ({SCALING_POLICY}) was applied but still took an "
+                             f"even count {seconds:.0f} s later (server-side dry run)")
+        time.sleep(0.5)
 
 
 def refusal_line(stderr: str) -> str:
