@@ -7,25 +7,30 @@
 #   - the leader's membership when a peer leads (newer than this volume's), else the volume's newest;
 #   - a volume with data but no dynamic file (a member of the static-config image): ZOO_SERVERS if given, else the
 #     desired count (the migration; a serving leader's membership wins over both);
-#   - an empty volume: member 0 seeds a one-voter ensemble when no peer answered for ZOO_SEED_WAIT seconds; every
-#     other empty member waits until a peer leads, then joins;
-#   - a member that is not a voter of that membership starts from zoo.cfg.joining.<version>: the membership plus
-#     itself with weight 0 (a hierarchical quorum of one group, in its own view only): it follows the leader as a
+#   - an empty volume and no leader: a member below the desired count founds the ensemble from the founding
+#     membership, members 1..count as voters at version 0, with no timer. No member decides alone: ZooKeeper's
+#     election needs a majority of the founders, and a founder whose peers already hold a membership (every one a
+#     leader committed has a version above 0) adopts theirs during the election and follows. A member at or above
+#     the count waits for a leader;
+#   - a member that is not a voter of that membership starts from zoo.cfg.joining.0: the membership plus itself
+#     with weight 0 (a hierarchical quorum of one group, in its own view only), at version 0 so that no other member
+#     ever takes it for a newer membership. It adopts the leader's membership in the election, follows as a
 #     non-voting follower, syncs and serves, and its own vote never counts towards a quorum.
 # Then zk_ensemble_loop runs beside the JVM (see image/README.md, "Membership"): a member that is not a voter and
 # whose ordinal is below the desired count adds itself; the leader removes voters at or above the desired count
 # whose member no longer answers. The desired count is /etc/zookeeper/ensemble/replicas (a ConfigMap); the
-# authority is the super user's password in /etc/zookeeper/admin/password (a Secret), never skipACL.
+# authority is the super user's password in /etc/zookeeper/admin/password (a Secret), never skipACL. Joining is
+# one member at a time, so it is never refused for the size of the step; a removal is.
 #
 # start.sh sets ZK_ORDINAL, ZK_MYID, ZK_STS and ZK_PEER_DOMAIN (<headless>.<namespace>.svc.<domain>) first.
 
 : "${ZOO_ADMIN_PASSWORD_FILE:=/etc/zookeeper/admin/password}"
 : "${ZOO_REPLICAS_FILE:=/etc/zookeeper/ensemble/replicas}"
 : "${ZOO_ENSEMBLE_INTERVAL:=3}" # seconds between two looks at the membership
-: "${ZOO_SEED_WAIT:=10}"        # seconds member 0 waits for a peer before it seeds a new ensemble
 : "${ZK_PEER_4LW_TIMEOUT:=2}"   # seconds for a four-letter word to another member
 
-ZK_JOINING_VERSION="" # set when the member starts from zoo.cfg.joining.<version> (not yet a voter)
+ZK_JOINING_VERSION="" # 0 when the member starts from zoo.cfg.joining.0 (not yet a voter)
+: "${ZOO_LEADER_CHECK_TICKS:=5}" # a leader asks its peers whether another member leads every this many ticks
 
 # zk_member_host ORDINAL: the member's name in the headless Service.
 zk_member_host() {
@@ -67,26 +72,32 @@ zk_desired() {
   tr -d '[:space:]' <"$ZOO_REPLICAS_FILE"
 }
 
-# zk_step_refusal VOTERS DESIRED: one line saying why DESIRED members cannot follow from VOTERS voters; nothing when
-# they can. Refused: not a count, an even count, and a step that changes more members than the larger of the two
-# ensembles can lose, |new - old| > (max(new, old) - 1) / 2 (3->5 and 5->3 pass, 3->1 and 3->7 do not). An ensemble
-# of one or two voters (being born) has no failure to tolerate yet, so it grows to any odd count.
+# zk_count_refusal DESIRED: one line when DESIRED is no member count to follow (not a count, an even count);
+# nothing when it is one.
+zk_count_refusal() {
+  if ! [[ $1 =~ ^[1-9][0-9]{0,3}$ ]]; then
+    echo "replicas '$1' in $ZOO_REPLICAS_FILE is not a member count"
+  elif (($1 % 2 == 0)); then
+    echo "replicas=$1 is even: an even ensemble tolerates no more failures than the odd one below it; use an odd count"
+  fi
+}
+
+# zk_step_refusal VOTERS DESIRED: one line saying why the voters cannot shrink from VOTERS to DESIRED; nothing when
+# they can. Refused: what zk_count_refusal refuses, and a step that removes more members than the larger ensemble
+# can lose, old - new > (old - 1) / 2 (5->3 passes, 3->1 does not). Growth is never refused for its size: members
+# join one at a time, each a synced follower before it votes.
 zk_step_refusal() {
-  local voters=$1 desired=$2 larger change
-  if ! [[ $desired =~ ^[1-9][0-9]{0,3}$ ]]; then
-    echo "replicas '$desired' in $ZOO_REPLICAS_FILE is not a member count"
+  local voters=$1 desired=$2 change refusal
+  refusal=$(zk_count_refusal "$desired")
+  if [[ -n $refusal ]]; then
+    echo "$refusal"
     return 0
   fi
-  if ((desired % 2 == 0)); then
-    echo "replicas=$desired is even: an even ensemble tolerates no more failures than the odd one below it; use an odd count"
-    return 0
-  fi
-  ((voters >= 3)) || return 0
-  larger=$((voters > desired ? voters : desired))
-  change=$((voters > desired ? voters - desired : desired - voters))
-  if ((change > (larger - 1) / 2)); then
-    echo "replicas $voters -> $desired changes $change members at once, more than the $larger-member ensemble can" \
-      "lose ($(((larger - 1) / 2))); go in steps of at most $(((larger - 1) / 2))"
+  ((voters >= 3 && desired < voters)) || return 0
+  change=$((voters - desired))
+  if ((change > (voters - 1) / 2)); then
+    echo "replicas $voters -> $desired changes $change members at once, more than the $voters-member ensemble can" \
+      "lose ($(((voters - 1) / 2))); go in steps of at most $(((voters - 1) / 2))"
   fi
 }
 
@@ -158,6 +169,8 @@ zk_write_dynamic() {
 # member follows the leader the voters elected (their votes are a quorum of this view, as of theirs), and the leader
 # counts it as a synced follower, which `reconfig -add` needs; a plain participant line would make a one-voter
 # ensemble plus this member a two-voter view, where a leader needs both votes and the joiner would wait forever.
+# FILE's version is 0: below every membership a leader committed, so the election hands the joiner the leader's
+# membership, and no voter that missed a change ever takes this private view for a newer one.
 zk_write_joining() {
   local voters id
   voters=$(zk_voters "$2")
@@ -173,38 +186,49 @@ zk_write_joining() {
   mv -f "$1.tmp" "$1"
 }
 
-# zk_seed_or_wait NEWEST: an empty member without a leader to join. Member 0 seeds a one-voter ensemble once no peer
-# has answered for ZOO_SEED_WAIT seconds; every other member (and member 0 when a peer answers) waits for a leader.
-# Prints the membership to start from.
-zk_seed_or_wait() {
-  local waited=0 said="" membership
+# zk_set_phase PHASE [WHY]: what start.sh is doing (waiting, starting), for ready_live.sh: a member that waits on
+# purpose is live, and says why it is not ready. The line names start.sh's pid, which java keeps (exec).
+zk_set_phase() {
+  mkdir -p "$ZOO_STATE_DIR"
+  printf '%s %s %s\n' "$1" "$$" "${2:-}" >"$ZOO_STATE_DIR/phase.tmp"
+  mv -f "$ZOO_STATE_DIR/phase.tmp" "$ZOO_STATE_DIR/phase"
+}
+
+# zk_founding_count: the desired count when this member is one of the founders (its ordinal below it); nothing when
+# it is not, or when no count is mounted (then member 0 founds a one-voter ensemble, as `replicas: 1` does).
+zk_founding_count() {
+  local desired
+  desired=$(zk_desired)
+  if [[ $desired =~ ^[1-9][0-9]{0,3}$ ]]; then
+    ((ZK_ORDINAL >= desired)) || echo "$desired"
+  elif ((ZK_ORDINAL == 0)); then
+    echo 1
+  fi
+}
+
+# zk_found_or_wait NEWEST: an empty member with no leader to join. A founder (see zk_founding_count) starts from the
+# founding membership at once; any other member waits until a peer leads, then joins. Prints the membership.
+zk_found_or_wait() {
+  local count said="" membership
   while true; do
     membership=$(zk_leader_membership "$1")
     if [[ -n $membership ]]; then
       echo "$membership"
       return 0
     fi
-    if ((ZK_ORDINAL == 0)) && ! zk_peer_answers "$1"; then
-      if ((waited >= ZOO_SEED_WAIT)); then
-        echo "start.sh: no peer answered for ${ZOO_SEED_WAIT} s and this volume is empty: member 1 seeds a new" \
-          "ensemble" >&2
-        printf '%s\nversion=0\n' "$(zk_member_line "$ZK_MYID")"
-        return 0
-      fi
-    else
-      waited=0
+    count=$(zk_founding_count)
+    if [[ -n $count ]]; then
+      echo "start.sh: this volume is empty and no peer leads: member $ZK_MYID founds the ensemble with members" \
+        "1..$count as voters (a majority of them must start; peers with a newer membership win)" >&2
+      zk_static_membership "$count"
+      return 0
     fi
     if [[ -z $said ]]; then
-      said=1
-      if ((ZK_ORDINAL == 0)); then
-        echo "start.sh: this volume is empty; waiting for a leading peer to join (or ${ZOO_SEED_WAIT} s of silence" \
-          "from every peer to seed a new ensemble)" >&2
-      else
-        echo "start.sh: this volume is empty; waiting for a leading peer to join" >&2
-      fi
+      said="this volume is empty and replicas=$(zk_desired) leaves member $ZK_MYID out of the founders: waiting for a leading peer to join"
+      echo "start.sh: $said" >&2
+      zk_set_phase waiting "$said"
     fi
     sleep 1
-    waited=$((waited + 1))
   done
 }
 
@@ -247,14 +271,17 @@ zk_prepare_membership() {
       exit 2
     fi
   else
-    membership=$(zk_seed_or_wait "$newest")
+    mkdir -p "$ZOO_STATE_DIR"
+    zk_found_or_wait "$newest" >"$ZOO_STATE_DIR/membership" &
+    wait $! # the wait builtin returns at once on SIGTERM (start.sh's trap); a foreground loop would not
+    membership=$(<"$ZOO_STATE_DIR/membership")
   fi
   version=$(zk_membership_version "$membership")
   ZK_DYNAMIC_FILE=$ZOO_DATA_DIR/zoo.cfg.dynamic.$version
   [[ -f $ZK_DYNAMIC_FILE ]] || zk_write_dynamic "$ZK_DYNAMIC_FILE" "$membership"
   if [[ " $(zk_voters "$membership") " != *" $ZK_MYID "* ]]; then
-    ZK_JOINING_VERSION=$version
-    ZK_DYNAMIC_FILE=$ZOO_DATA_DIR/zoo.cfg.joining.$version
+    ZK_JOINING_VERSION=0
+    ZK_DYNAMIC_FILE=$ZOO_DATA_DIR/zoo.cfg.joining.0
     zk_write_joining "$ZK_DYNAMIC_FILE" "$membership"
     echo "start.sh: member $ZK_MYID is not a voter of membership $version yet; it starts as a non-voting follower" \
       "and adds itself as a voter once it serves" >&2
@@ -337,6 +364,47 @@ zk_reconfig() {
   return 1
 }
 
+# zk_other_leader MEMBERSHIP: the id of another member that says it leads (srvr), among MEMBERSHIP's servers and
+# members 1..the desired count; nothing when none does.
+zk_other_leader() {
+  local id desired
+  desired=$(zk_desired)
+  for id in $({
+    sed -n 's/^server\.\([0-9]*\)=.*/\1/p' <<<"$1"
+    [[ ! $desired =~ ^[1-9][0-9]{0,3}$ ]] || seq 1 "$desired"
+  } | sort -nu | grep -vx "$ZK_MYID"); do
+    if [[ $(ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$(zk_member_host $((id - 1)))" "$ZOO_CLIENT_PORT" srvr) == \
+      *"Mode: leader"* ]]; then
+      echo "$id"
+      return 0
+    fi
+  done
+}
+
+# zk_watch_leaders MODE MEMBERSHIP: every ZOO_LEADER_CHECK_TICKS ticks, a leader asks its peers whether one of them
+# leads too: two leaders are two ensembles (two data trees, both behind the client Service). While it sees one,
+# $ZOO_STATE_DIR/other-leader names it and readiness fails (ready_live.sh), so neither side takes new clients and
+# ZooKeeperMoreThanOneLeader fires. Not every tick: each question is an INFO line in the peer's log.
+ZK_TICKS=0
+zk_watch_leaders() {
+  local other
+  if [[ $1 != leader ]]; then
+    rm -f "$ZOO_STATE_DIR/other-leader"
+    return 0
+  fi
+  ((ZK_TICKS++ % ZOO_LEADER_CHECK_TICKS == 0)) || return 0
+  other=$(zk_other_leader "$2")
+  if [[ -z $other ]]; then
+    [[ ! -e $ZOO_STATE_DIR/other-leader ]] || zk_say "no other member leads any more; member $ZK_MYID is ready again"
+    rm -f "$ZOO_STATE_DIR/other-leader"
+    return 0
+  fi
+  zk_say "member $other leads too: two ensembles; member $ZK_MYID refuses readiness while it sees another leader"
+  mkdir -p "$ZOO_STATE_DIR"
+  echo "$other" >"$ZOO_STATE_DIR/other-leader.tmp"
+  mv -f "$ZOO_STATE_DIR/other-leader.tmp" "$ZOO_STATE_DIR/other-leader"
+}
+
 # zk_ensemble_tick: one look at the membership, and at most one change (see the header).
 declare -A ZK_MISSES=()
 zk_ensemble_tick() {
@@ -344,6 +412,7 @@ zk_ensemble_tick() {
   mode=$(zk_4lw "$ZOO_CLIENT_PORT" srvr | sed -n 's/^Mode: //p') || true
   [[ $mode == leader || $mode == follower || $mode == observer ]] || return 0
   membership=$(zk_4lw "$ZOO_CLIENT_PORT" conf | zk_membership) || true
+  zk_watch_leaders "$mode" "$membership"
   version=$(zk_membership_version "$membership")
   [[ -n $version ]] || return 0
   voters=$(zk_voters "$membership")
@@ -352,14 +421,12 @@ zk_ensemble_tick() {
   fi
   count=$(wc -w <<<"$voters")
   desired=$(zk_desired)
-  if [[ -n $desired ]]; then
-    refusal=$(zk_step_refusal "$count" "$desired")
+  if [[ " $voters " != *" $ZK_MYID "* ]]; then
+    refusal=$([[ -z $desired ]] || zk_count_refusal "$desired")
     if [[ -n $refusal ]]; then
-      zk_say "refused: $refusal; the membership stays as it is"
+      zk_say "refused: $refusal; member $ZK_MYID stays a non-voting $mode"
       return 0
     fi
-  fi
-  if [[ " $voters " != *" $ZK_MYID "* ]]; then
     if [[ -n $desired ]] && ((ZK_ORDINAL >= desired)); then
       zk_say "member $ZK_MYID is not a voter and replicas=$desired leaves it out; nothing to do"
       return 0
@@ -371,7 +438,12 @@ zk_ensemble_tick() {
     fi
     return 0
   fi
-  [[ $mode == leader && $desired =~ ^[0-9]+$ ]] || return 0
+  [[ $mode == leader && -n $desired ]] || return 0
+  refusal=$(zk_step_refusal "$count" "$desired")
+  if [[ -n $refusal ]]; then
+    zk_say "refused: $refusal; the membership stays as it is"
+    return 0
+  fi
   for id in $voters; do
     ((id - 1 >= desired && id != ZK_MYID)) || continue
     host=$(zk_member_address "$membership" "$id")

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # Usage: ready_live.sh PORT [live|ready]
-#   live  (default): the JVM answers `ruok` with `imok`.
-#   ready: the member serves clients (srvr says Mode: leader, follower, observer or standalone) and, with a dynamic
-#          membership, is one of its voters; a member without a quorum still says imok but "not currently serving
-#          requests".
+#   live  (default): the JVM answers `ruok` with `imok`, or start.sh is waiting on purpose (for a leader to join)
+#          before it starts the JVM: restarting it would not make it join sooner.
+#   ready: the member serves clients (srvr says Mode: leader, follower, observer or standalone), with a dynamic
+#          membership is one of its voters, and sees no other leader than its own; a member without a quorum still
+#          says imok but "not currently serving requests".
 set -Eeuo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=zk-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/zk-common.sh"
 
+# zk_waiting: start.sh's reason when it is waiting on purpose ($ZOO_STATE_DIR/phase: `waiting PID WHY`, PID alive).
+zk_waiting() {
+  local phase pid why
+  [[ -r $ZOO_STATE_DIR/phase ]] || return 1
+  read -r phase pid why <"$ZOO_STATE_DIR/phase" || true
+  [[ $phase == waiting && $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 1
+  echo "$why"
+}
+
 zk_live() {
-  local reply
+  local reply why
   reply=$(zk_4lw "$1" ruok) || true
   if [[ $reply == imok ]]; then
+    return 0
+  fi
+  if why=$(zk_waiting); then
+    echo "live, waiting on purpose: $why" >&2
     return 0
   fi
   echo "not live: ruok on port $1 answered '${reply}'" >&2
@@ -20,7 +34,16 @@ zk_live() {
 }
 
 zk_ready() {
-  local reply mode
+  local reply mode why
+  if why=$(zk_waiting); then
+    echo "not ready: $why" >&2
+    return 1
+  fi
+  if [[ -r $ZOO_STATE_DIR/other-leader ]]; then
+    echo "not ready: member $(<"$ZOO_STATE_DIR/other-leader") leads too (two ensembles); see the runbook of" \
+      "ZooKeeperMoreThanOneLeader" >&2
+    return 1
+  fi
   reply=$(zk_4lw "$1" srvr) || true
   mode=$(sed -n 's/^Mode: //p' <<<"$reply")
   case "$mode" in

@@ -140,10 +140,10 @@ zk_validate() {
     fi
   done
   for var in ZOO_SERVERS ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT \
-    ZOO_ENSEMBLE_INTERVAL; do
+    ZOO_ENSEMBLE_INTERVAL ZOO_LEADER_CHECK_TICKS; do
     [[ -z ${!var:-} || ${!var} =~ ^[1-9][0-9]{0,8}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a positive integer")
   done
-  for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL ZOO_SEED_WAIT; do
+  for var in ZOO_MAX_CLIENT_CNXNS ZOO_PURGE_INTERVAL; do
     [[ -z ${!var} || ${!var} =~ ^[0-9]{1,9}$ ]] || errors+=("$(zk_setting "$var")='${!var}' is not a non-negative integer")
   done
   if [[ -n $ZOO_SNAP_RETAIN_COUNT ]] && { ! [[ $ZOO_SNAP_RETAIN_COUNT =~ ^[0-9]{1,9}$ ]] || ((10#$ZOO_SNAP_RETAIN_COUNT < 3)); }; then
@@ -425,6 +425,9 @@ zk_write_myid() {
 
 main() {
   umask 0002 # group 0 keeps write access when the next start runs under another (arbitrary) uid
+  # bash as PID 1 ignores SIGTERM unless it traps it: without this a delete during the wait for a leader would take
+  # the whole grace period. java, exec'd later, handles SIGTERM itself.
+  trap 'echo "start.sh: stopped (SIGTERM) before ZooKeeper started" >&2; kill $(jobs -p) 2>/dev/null; exit 143' TERM
   zk_parse_flags "$@"
   zk_defaults
   zk_validate
@@ -463,6 +466,7 @@ main() {
 
   echo "start.sh: member ${myid} (0 = standalone)${ZK_JOINING_VERSION:+, joining}, heap $ZK_HEAP${ZOO_HEAP:+ (given)}," \
     "config $config" >&2
+  zk_set_phase running # from here the JVM answers for the member (a stale `waiting` would keep it live)
   zk_server_command "$config"
   exec "${ZK_COMMAND[@]}"
 }

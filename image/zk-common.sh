@@ -2,6 +2,8 @@
 # Shared by start.sh, ready_live.sh, metrics.sh and zkCli.sh (sourced, never run).
 
 ZK_HOME="${ZK_HOME:-/opt/zookeeper}"
+# What the probes read besides the JVM (on /tmp, a pod's own): start.sh's phase, another leader the ensemble loop saw.
+ZOO_STATE_DIR="${ZOO_STATE_DIR:-/tmp/zookeeper}"
 
 # The JVM classpath: every jar the image ships, listed in a fixed (sorted) order, as the CDS archive requires.
 zk_classpath() {

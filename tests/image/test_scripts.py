@@ -339,7 +339,7 @@ def pod(tmp_path):
             PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_FQDN=fqdn, ZK_CGROUP_ROOT=str(tmp_path / "no-cgroup"),
             ZOO_DATA_DIR=str(tmp_path / "data"), ZOO_CONF_DIR=str(tmp_path / "conf"),
             ZOO_ADMIN_PASSWORD_FILE=str(tmp_path / "admin" / "password"), ZOO_REPLICAS_FILE=str(tmp_path / "replicas"),
-            ZOO_SEED_WAIT="0", **env,
+            ZOO_STATE_DIR=str(tmp_path / "state"), **env,
         )  # fmt: skip
         # A strict umask, as a container runtime may give: start.sh must set its own.
         return subprocess.run(["bash", "-c", 'umask 0077 && exec bash "$0" "$@"', START, *flags],
@@ -397,7 +397,7 @@ def test_start_writes_config_myid_and_execs_java_with_the_given_heap(pod):
 def test_start_leaves_what_it_writes_group_writable_for_the_next_uid(pod):
     """OpenShift may start the next run under another uid in group 0: umask 0002 keeps data and config writable."""
     start, tmp = pod
-    result = start(fqdn="zk-zookeeper-0.zk-hl.team-a.svc.corp.local")  # seeds: writes every file itself
+    result = start(fqdn="zk-zookeeper-0.zk-hl.team-a.svc.corp.local")  # founds: writes every file itself
     assert result.returncode == 0, result.stderr
     assert (tmp / "java-umask").read_text().strip() == "0002"  # what ZooKeeper inherits for its snapshots and logs
     data = tmp / "data"
@@ -405,14 +405,68 @@ def test_start_leaves_what_it_writes_group_writable_for_the_next_uid(pod):
         assert written.stat().st_mode & 0o020, f"{written} is not group-writable"
 
 
-def test_member_0_on_an_empty_volume_seeds_a_one_voter_ensemble_named_from_the_environment(pod):
+FOUNDERS = "".join(f"server.{n}=zookeeper-{n - 1}.zookeeper-headless.ns9.svc.k.local:2888:3888:participant;"
+                   f"0.0.0.0:2181\n" for n in (1, 2, 3))
+
+
+@pytest.mark.parametrize("ordinal", [0, 1, 2])
+def test_every_empty_member_below_the_count_founds_the_ensemble_from_the_same_membership_at_once(pod, ordinal):
+    """No timer, no member deciding alone: each founder starts from members 1..3 as voters, version 0, and
+    ZooKeeper's election needs two of them."""
     start, tmp = pod
+    result = start(fqdn=f"zookeeper-{ordinal}", POD_NAMESPACE="ns9", ZOO_CLUSTER_DOMAIN="k.local")
+    assert result.returncode == 0, result.stderr
+    assert f"member {ordinal + 1} founds the ensemble with members 1..3 as voters" in result.stderr
+    assert zoo_cfg(tmp)["dynamicConfigFile"] == str(tmp / "data" / "zoo.cfg.dynamic.0")
+    assert (tmp / "data" / "zoo.cfg.dynamic.0").read_text() == FOUNDERS
+    assert (tmp / "state" / "phase").read_text().split()[0] == "running"
+
+
+def test_without_a_mounted_count_member_0_founds_a_one_voter_ensemble(pod):
+    start, tmp = pod
+    (tmp / "replicas").unlink()
     result = start(fqdn="zookeeper-0", POD_NAMESPACE="ns9", ZOO_CLUSTER_DOMAIN="k.local")
     assert result.returncode == 0, result.stderr
-    assert "member 1 seeds a new ensemble" in result.stderr
-    assert zoo_cfg(tmp)["dynamicConfigFile"] == str(tmp / "data" / "zoo.cfg.dynamic.0")
-    assert (tmp / "data" / "zoo.cfg.dynamic.0").read_text() == \
-        "server.1=zookeeper-0.zookeeper-headless.ns9.svc.k.local:2888:3888:participant;0.0.0.0:2181\n"
+    assert (tmp / "data" / "zoo.cfg.dynamic.0").read_text() == FOUNDERS.splitlines(keepends=True)[0]
+
+
+def test_an_empty_member_above_the_founders_waits_live_not_ready_and_stops_at_once_on_sigterm(pod):
+    """Member 4 of replicas=3 (being scaled away, or the count not yet raised): it waits for a leader, which is on
+    purpose, so liveness passes and readiness says why; SIGTERM ends the wait at once (bash as PID 1 would
+    otherwise sit out the grace period)."""
+    import signal
+    import time
+
+    start, tmp = pod
+    environ = {"ZOO_STATE_DIR": str(tmp / "state")}
+    process = subprocess.Popen(["bash", "-c", 'exec bash "$0" "$@"', START],
+                               env=clean_env(PATH=f"{tmp / 'bin'}:{os.environ['PATH']}",
+                                             FAKE_FQDN="zk-zookeeper-3.zk-hl.team-a.svc.corp.local",
+                                             ZK_CGROUP_ROOT=str(tmp / "no-cgroup"), ZOO_DATA_DIR=str(tmp / "data"),
+                                             ZOO_CONF_DIR=str(tmp / "conf"), **environ,
+                                             ZOO_ADMIN_PASSWORD_FILE=str(tmp / "admin" / "password"),
+                                             ZOO_REPLICAS_FILE=str(tmp / "replicas")),
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not (tmp / "state" / "phase").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        phase = (tmp / "state" / "phase").read_text().split()
+        assert phase[:2] == ["waiting", str(process.pid)]
+        probe = {mode: subprocess.run(["bash", IMAGE / "ready_live.sh", "1", mode], capture_output=True, text=True,
+                                      env=clean_env(**environ), timeout=30) for mode in ("live", "ready")}
+        assert probe["live"].returncode == 0 and "live, waiting on purpose" in probe["live"].stderr
+        assert probe["ready"].returncode == 1
+        assert "replicas=3 leaves member 4 out of the founders" in probe["ready"].stderr
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 143
+        assert time.monotonic() - sent < 3
+    finally:
+        process.kill()
+        process.wait()
+    assert "stopped (SIGTERM) before ZooKeeper started" in process.stderr.read()
+    assert not (tmp / "java-args").exists()
 
 
 def test_a_volume_of_the_static_image_becomes_the_zoo_servers_members_at_version_0(pod):
@@ -454,7 +508,7 @@ def test_a_member_missing_from_its_membership_joins_with_weight_0(pod):
     result = start()
     assert result.returncode == 0, result.stderr
     assert "member 3 is not a voter of membership 200000004 yet" in result.stderr
-    joining = data / "zoo.cfg.joining.200000004"
+    joining = data / "zoo.cfg.joining.0"  # version 0: no voter ever takes this private view for a newer one
     assert zoo_cfg(tmp)["dynamicConfigFile"] == str(joining)
     lines = joining.read_text().splitlines()
     assert "group.1=1:2:3" in lines and "weight.1=1" in lines and "weight.2=1" in lines and "weight.3=0" in lines
@@ -561,8 +615,9 @@ NOT_SERVING = "This ZooKeeper instance is not currently serving requests\n"
 
 
 @pytest.fixture
-def fake_zookeeper():
-    """A TCP server on loopback answering each four-letter word from `replies`; `words` records what it was sent."""
+def fake_zookeeper(tmp_path):
+    """A TCP server on loopback answering each four-letter word from `replies`; `words` records what it was sent.
+    The probes' state directory is tmp_path / "state"."""
     import socket
     import threading
 
@@ -590,9 +645,10 @@ def fake_zookeeper():
 
     def probe(mode: str, **replies: str) -> subprocess.CompletedProcess[str]:
         state["replies"], state["words"] = replies, []
-        port = str(server.getsockname()[1])
-        return subprocess.run(["bash", IMAGE / "ready_live.sh", port, mode], capture_output=True, text=True,
-                              timeout=30)
+        return subprocess.run(["bash", IMAGE / "ready_live.sh", state["port"], mode], capture_output=True, text=True,
+                              env=clean_env(ZOO_STATE_DIR=str(tmp_path / "state")), timeout=30)
+
+    state["port"] = str(server.getsockname()[1])
 
     yield probe, state
     stop.set()
@@ -652,6 +708,42 @@ def test_imok_without_a_quorum_is_live_but_not_ready(fake_zookeeper):
     assert "not ready: srvr" in result.stderr and "not currently serving" in result.stderr
 
 
+def test_a_member_that_sees_another_leader_is_not_ready_and_names_it(fake_zookeeper, tmp_path):
+    probe, _ = fake_zookeeper
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "other-leader").write_text("3\n")
+    result = probe("ready", srvr=SERVING.format(mode="leader"))
+    assert result.returncode == 1 and "member 3 leads too (two ensembles)" in result.stderr
+
+
+def test_a_stale_waiting_phase_does_not_keep_a_dead_member_live(fake_zookeeper, tmp_path):
+    """The pid in the phase file is gone (the container restarted): only ruok counts."""
+    probe, _ = fake_zookeeper
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "phase").write_text("waiting 4194303 waiting for a leading peer\n")
+    result = probe("live", srvr=SERVING.format(mode="follower"))
+    assert result.returncode == 1 and "not live: ruok" in result.stderr
+
+
+def test_a_leader_marks_another_leader_it_finds_and_clears_it_when_it_is_gone(fake_zookeeper, tmp_path):
+    """zk_watch_leaders asks each peer's srvr; the peer here is the fake ZooKeeper, answering as a leader."""
+    _, state = fake_zookeeper
+    membership = "server.1=a:2888:3888:participant;0.0.0.0:2181\nserver.2=b:2888:3888:participant;0.0.0.0:2181\n"
+    env = clean_env(ZK_MYID="1", ZOO_CLIENT_PORT=state["port"], ZOO_STATE_DIR=str(tmp_path / "state"),
+                    ZOO_LEADER_CHECK_TICKS="1", ZOO_REPLICAS_FILE=str(tmp_path / "none"))
+    watch = 'zk_member_host() { echo 127.0.0.1; }; zk_watch_leaders "$1" "$2"'
+    state["replies"] = {"srvr": SERVING.format(mode="leader")}
+    result = bash(watch, "leader", membership, env=env)
+    assert (tmp_path / "state" / "other-leader").read_text() == "2\n"
+    assert "member 2 leads too: two ensembles" in result.stderr
+    state["replies"] = {"srvr": SERVING.format(mode="follower")}
+    bash(watch, "leader", membership, env=env)
+    assert not (tmp_path / "state" / "other-leader").exists()
+    state["replies"] = {"srvr": SERVING.format(mode="leader")}
+    bash(watch, "follower", membership, env=env)  # only a leader asks
+    assert not (tmp_path / "state" / "other-leader").exists()
+
+
 def test_ready_fails_on_an_unknown_mode(fake_zookeeper):
     probe, _ = fake_zookeeper
     assert probe("ready", srvr=SERVING.format(mode="looking")).returncode == 1
@@ -661,9 +753,10 @@ def test_ready_fails_on_an_unknown_mode(fake_zookeeper):
 @pytest.mark.parametrize(
     ("voters", "desired", "refused"),
     [(3, "5", ""), (5, "3", ""), (4, "5", ""), (4, "3", ""), (5, "7", ""), (1, "5", ""), (2, "3", ""), (3, "3", ""),
-     (3, "7", "replicas 3 -> 7 changes 4 members at once, more than the 7-member ensemble can lose (3)"),
+     (3, "7", ""), (5, "11", ""),  # growth: members join one at a time, each synced before it votes
      (3, "1", "replicas 3 -> 1 changes 2 members at once, more than the 3-member ensemble can lose (1)"),
-     (5, "11", "replicas 5 -> 11 changes 6 members at once"), (3, "4", "replicas=4 is even"),
+     (7, "3", "replicas 7 -> 3 changes 4 members at once, more than the 7-member ensemble can lose (3)"),
+     (3, "4", "replicas=4 is even"),
      (1, "2", "replicas=2 is even"),
      (3, "three", "replicas 'three' in"), (3, "", "replicas '' in"), (3, "0", "replicas '0' in")],
 )  # fmt: skip
@@ -719,7 +812,7 @@ def test_the_super_digest_is_zookeepers_base64_sha1_of_super_and_the_password():
 
 @pytest.mark.parametrize(("setting", "value", "says"), [("ZOO_ENSEMBLE_INTERVAL", "0", "is not a positive integer"),
                                                         ("ZOO_ENSEMBLE_INTERVAL", "3s", "is not a positive integer"),
-                                                        ("ZOO_SEED_WAIT", "-1", "is not a non-negative integer")])
+                                                        ("ZOO_LEADER_CHECK_TICKS", "0", "is not a positive integer")])
 def test_the_ensemble_loops_timings_are_checked(setting, value, says):
     [line] = error_lines(validate(**{setting: value}))
     assert line == f"error: {setting}='{value}' {says}"

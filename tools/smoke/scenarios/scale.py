@@ -90,7 +90,7 @@ class ScaleScenario(Scenario):
         self.local.deploy()
         detail = self.wait_agreement(set(range(1, self.local.members + 1)), "start")
         self.report.timings["quorum_at_start"] = time.monotonic() - start
-        return f"{detail} {self.report.timings['quorum_at_start']:.1f} s after deploy began (birth: member 0 seeds)"
+        return f"{detail} {self.report.timings['quorum_at_start']:.1f} s after deploy began (birth: the founders together)"
 
     def start_writer(self) -> str:
         # the writes go through the members that stay; the read-back through every member there is at the end
