@@ -15,7 +15,8 @@ from tests.monitoring.conftest import RULES_TEST
 from tools import REPO_ROOT
 from tools.checks import alerts
 
-ALERTS = ["ZooKeeperQuorumLost", "ZooKeeperMemberNotServing", "ZooKeeperNoLeader", "ZooKeeperSyncedFollowersLow",
+ALERTS = ["ZooKeeperQuorumLost", "ZooKeeperMemberNotServing", "ZooKeeperNoLeader", "ZooKeeperMoreThanOneLeader",
+          "ZooKeeperSyncedFollowersLow",
           "ZooKeeperOutstandingRequestsHigh", "ZooKeeperRequestLatencyHigh", "ZooKeeperFsyncSlow",
           "ZooKeeperFileDescriptorsNearLimit", "ZooKeeperDataDiskNearlyFull", "ZooKeeperJvmHeapNearMax",
           "ZooKeeperMemberRestarting"]
