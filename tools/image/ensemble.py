@@ -233,6 +233,14 @@ class Ensemble:
         """Delete the member's container; its volume stays, as a PVC does."""
         self.engine.rm(self.name(member))
 
+    def lose_volume(self, member: int) -> None:
+        """The member's container and its data volume deleted (a claim lost with its disk); its next run starts on
+        a new, empty volume."""
+        self.engine.rm(self.name(member))
+        self.engine.volume_rm(self.data_volumes[member])
+        if self.data_volumes[member] in self.created_volumes:
+            self.created_volumes.remove(self.data_volumes[member])
+
     def replace(self, member: int, grace_seconds: int = 30) -> None:
         """A rolling update's step: the pod is deleted (SIGTERM, then SIGKILL after the grace period) and created
         again from the (possibly changed) template on its volume."""

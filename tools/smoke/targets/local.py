@@ -19,7 +19,7 @@ from tools.render import render
 from tools.render.pod import PodTemplate, pod_template
 from tools.smoke.target import Target
 
-MAX_MEMBERS = 5  # addresses and host entries for every member a scale may create
+MAX_MEMBERS = 7  # addresses and host entries for every member a scale may create
 
 
 class LocalTarget(Target):
@@ -119,6 +119,18 @@ class LocalTarget(Target):
     def restart_container(self, member: int) -> None:
         """What the kubelet does after a container died: start it again in the same pod."""
         self.ensemble.start(member)
+
+    def remove(self, member: int) -> None:
+        """Delete the member's container (a pod deleted, its claim kept)."""
+        self.ensemble.remove(member)
+
+    def run_member(self, member: int) -> None:
+        """Create the member's container again (the StatefulSet recreating a deleted pod)."""
+        self.ensemble.run_member(member)
+
+    def lose_volume(self, member: int) -> None:
+        """Delete the member's container and its data volume: its next run starts empty."""
+        self.ensemble.lose_volume(member)
 
     def replace(self, member: int, grace_seconds: int = 30) -> None:
         """A rolling update's step: the pod deleted (SIGTERM, SIGKILL after the grace period), created again on its
