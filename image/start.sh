@@ -267,7 +267,7 @@ zk_check_heap() {
  the container's memory limit of $((limit / 1024 / 1024))Mi: the member would be OOM-killed; give at most\
  $(zk_max_heap_mib "$limit")M or raise the limit")
     elif [[ -z $limit ]] && ((mib > $(zk_host_memory_mib))); then
-      ZK_HEAP_ERRORS+=("$name$value is more than this machine's memory ($(zk_host_memory_mib)Mi)")
+      ZK_HEAP_ERRORS+=("$name$value is more than the node's memory ($(zk_host_memory_mib)Mi)")
     fi
     return 0
   fi

@@ -3,7 +3,7 @@ given, kubectl and helm subcommands take the flags given), every repository path
 link resolves (its anchor too), and README.md stays a user's page of at most 15 KB.
 
 The pages are README.md, CONTRIBUTING.md, chart/README.md, image/README.md and docs/**/*.md (tests/markdown.py).
-Commands of tools that are not installed here (kind, minikube, oc) are skipped with the reason; nothing is run
+Commands of tools that are not on PATH (kind, minikube, oc) are skipped with the reason; nothing is run
 against a cluster."""
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def test_the_command_runs_as_shown(page, command):
         return
     if tool in ("kubectl", "helm", "docker"):
         if tool != "helm" and not shutil.which(tool):
-            pytest.skip(f"{tool} is not installed here")
+            pytest.skip(f"{tool} is not installed (not on PATH)")
         argv = [tool] if tool != "helm" else [helm_binary()]
         if "--" in words:  # kubectl exec POD -- SCRIPT: one of the image's scripts
             script = words[words.index("--") + 1]
@@ -183,7 +183,7 @@ def test_the_command_runs_as_shown(page, command):
         return
     if tool in ("kind", "minikube", "oc"):
         if not shutil.which(tool):
-            pytest.skip(f"{tool} is not installed here (its commands need its cluster)")
+            pytest.skip(f"{tool} is not installed (not on PATH; its commands need its cluster)")
         return
     pytest.fail(f"{page}: {command}: no check for {tool} commands; add one")
 

@@ -3,7 +3,7 @@ resolve through CoreDNS, a ClusterIP Service answers through kube-proxy, `standa
 `down` leaves nothing on the machine.
 
 Skipped, with the reason, where a real node cannot run (not root, no containerd or CNI plugins, no cgroup access), or
-while another real node runs on this machine (one bridge, one set of kubelet cgroups)."""
+while another real node runs on the host (one bridge, one set of kubelet cgroups)."""
 
 import json
 import socket
@@ -27,9 +27,9 @@ def real_cluster(cluster_binaries, tmp_path_factory):
     root = tmp_path_factory.mktemp("real") / "state"
     missing = real.missing_prerequisites(config.Layout(root / "node"))
     if missing:
-        pytest.skip("no real node here: " + "; ".join(missing))
+        pytest.skip("no real node: " + "; ".join(missing))
     if config.BRIDGE in host.links():
-        pytest.skip(f"another real node runs on this machine (bridge {config.BRIDGE} exists)")
+        pytest.skip(f"another real node runs on the host (bridge {config.BRIDGE} exists)")
     before = host.take()
     local = LocalCluster(root, progress=lambda line: None)
     info = local.up(nodes=1, zones=1, real_node=True)

@@ -187,7 +187,7 @@ def test_production_keeps_the_transaction_log_on_its_own_volume():
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_kustomize_build_prints_no_deprecation_warning(env):
     """`kubectl apply -k` runs this same kustomize build first and prints its warnings (no cluster is needed for
-    that part, and none is available here)."""
+    that part, and the test uses none)."""
     result = Kubectl().kustomize_build(Profile("overlay", env).path)
     assert result.stderr == ""
 

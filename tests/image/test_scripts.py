@@ -262,7 +262,7 @@ def test_no_cgroup_limit_leaves_only_the_machines_memory(version, tmp_path):
     root = cgroup(tmp_path, version, None)
     assert validate(cgroup_root=root, ZOO_HEAP="4G").returncode == 0
     [line] = error_lines(validate(cgroup_root=root, ZOO_HEAP="99999999G"))
-    assert "more than this machine's memory" in line
+    assert "more than the node's memory" in line
 
 
 @pytest.mark.parametrize(("heap", "ok"), [("64k", False), ("63M", False), ("65535k", False), ("64M", True),

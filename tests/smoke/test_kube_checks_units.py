@@ -45,9 +45,9 @@ def test_the_tutorials_zookeeper_steps_all_run_on_a_cluster_in_the_tutorials_ord
 
 
 def test_on_kwok_nodes_every_zookeeper_step_is_not_run_with_the_reason():
-    steps = dict(scenario("kustomize", not_run="no real node here: containerd not found").steps())
+    steps = dict(scenario("kustomize", not_run="no real node: containerd not found").steps())
     for name in [*ZOOKEEPER, "quorum", "reapply-keeps-data"]:
-        with pytest.raises(NotRun, match="no real node here: containerd not found"):
+        with pytest.raises(NotRun, match="no real node: containerd not found"):
             steps[name]()
 
 

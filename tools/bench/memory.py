@@ -14,7 +14,7 @@ def vm_rss_mib(status: str) -> float | None:
 
 
 def rss_mib(pids: dict[str, int]) -> dict[str, float]:
-    """Resident memory of each named process of this machine that has any, MiB."""
+    """Resident memory of each named process on the host that has any, MiB."""
     sizes = {name: vm_rss_mib(Path(f"/proc/{pid}/status").read_text()) for name, pid in pids.items()}
     return {name: mib for name, mib in sizes.items() if mib is not None}
 

@@ -158,7 +158,7 @@ class Engine:
         if no_cache:
             args.append("--no-cache")
         if self.name == "podman":
-            args.append("--pull=never")  # nothing can be pulled here; the base comes from ensure_base_image
+            args.append("--pull=never")  # a run pulls nothing; the base comes from ensure_base_image
         return self.cli(*args, str(context), timeout=timeout)
 
     def ensure_base_image(self, tag: str = BASE_IMAGE) -> bool:
@@ -280,7 +280,7 @@ def docker_reference(image: str) -> str:
 
 
 def apt_mirror() -> str:
-    """The Debian mirror this machine's apt uses (the first URIs:/deb line naming a debian archive)."""
+    """The Debian mirror the host's apt uses (the first URIs:/deb line naming a debian archive)."""
     for source in sorted(APT_SOURCES.glob("*")) + [Path("/etc/apt/sources.list")]:
         if not source.is_file():
             continue

@@ -106,7 +106,7 @@ def last_line(text: str) -> str:
 
 
 def four_letter_at(address: str, word: str, port: int = CLIENT_PORT, timeout: float = 3.0) -> str:
-    """A four-letter word sent from this machine to a member the run created; empty when it cannot be asked."""
+    """A four-letter word sent from the host to a member the run created; empty when it cannot be asked."""
     try:
         with socket.create_connection((address, port), timeout=timeout) as conn:
             conn.sendall(word.encode())

@@ -22,7 +22,7 @@ KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 NODE_COMMANDS = ("kubelet", "kube-proxy")  # the real node's, from the same wrapper module, in a cache dir of their own
 _GO_FLAGS = ["-trimpath"]
 
-# The kwok stages a cluster here uses: pods become Running/Ready and go away when deleted, nodes become Ready and
+# The kwok stages the project's cluster uses: pods become Running/Ready and go away when deleted, nodes become Ready and
 # renew their leases, PVCs of the kwok storage classes get a bound PV.
 KWOK_STAGES = (
     "node/fast/node-initialize.yaml",
@@ -48,7 +48,7 @@ POD_DELETE_ONCE = (
     "      values:\n"
     "      - '0'\n"
 )
-# kwok's volume stages serve only its own `kwok-volume` class; here they serve every class the cluster defines.
+# kwok's volume stages serve only its own `kwok-volume` class; in this cluster they serve every class it defines.
 KWOK_STORAGE_CLASS_TEST = "self.spec.storageClassName == 'kwok-volume'"
 STORAGE_CLASSES = ("kwok-volume", "standard")  # the default class, and the one the kind overlay names
 

@@ -173,7 +173,7 @@ class LocalCluster:
         return info
 
     def _real_node_prerequisites(self) -> str:
-        """'' when a real node can run here; else one line per missing piece (each also said as it is found)."""
+        """'' when a real node can run on the host; else one line per missing piece (each also said as it is found)."""
         missing = real.missing_prerequisites(node_config.Layout(self.root / "node"))
         for line in missing:
             self.progress(f"cluster: real node: {line}")
@@ -395,7 +395,7 @@ class LocalCluster:
 
     def _kwok_argv(self, b: build.Binaries, info: ClusterInfo) -> list[str]:
         # No --server-address/--node-port: kwok then opens no port. Node IPs are loopback, so nothing the API
-        # server might dial for a kwok node (exec, logs) leaves this machine.
+        # server might dial for a kwok node (exec, logs) leaves the host.
         return [
             str(b.kwok),
             f"--kubeconfig={self.root / 'kwok.kubeconfig'}",

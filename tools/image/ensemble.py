@@ -13,7 +13,7 @@ admin Secret (`/etc/zookeeper/admin/password`, a password made for the run), eac
 `scale(n)` is `kubectl scale` plus the ConfigMap change in one; `stop`/`start`/`kill`/`replace`/`remove` are what
 happens to a pod; `destroy(keep_volumes)` removes everything the run made (volumes kept, like PVCs, on request).
 Probing goes through `exec` into the members (`four_letter`, `metrics`, `probe`), so no traffic leaves the run's own
-network; `address(member)` is for a client on this machine that talks to the members of this run only.
+network; `address(member)` is for a client on the host that talks to the members of this run only.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class Ensemble:
         return self.template.fqdn(member)
 
     def address(self, member: int) -> str:
-        """The member's static address on the run's network (a client on this machine may use it)."""
+        """The member's static address on the run's network (a client on the host may use it)."""
         if not self.subnet:
             raise UserError("the ensemble has no network yet: create() first")
         return self.subnet.rsplit(".", 1)[0] + f".{10 + member}"

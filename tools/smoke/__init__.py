@@ -4,7 +4,7 @@
 
 One scenario (scenario.py) runs over a small Target interface (target.py); the targets differ only in how they
 deploy, run a command in a member, stop and start members, and remove or recreate the ensemble: targets/local.py
-(containers on this machine) and targets/kube.py (a StatefulSet in a fresh namespace, driven by kubectl;
+(containers on the host) and targets/kube.py (a StatefulSet in a fresh namespace, driven by kubectl;
 targets/connect.py gets the cluster ready), whose scenario is scenarios/kube/ (one ordered step table over one module
 per step family). `--scenario scale` (scenarios/scale.py, local target) resizes 3 -> 5 -> 3, rolls and kills members
 under a writer that counts acknowledged writes (writer.py). ZooKeeper's own CLI (four-letter words, zkCli.sh,

@@ -8,7 +8,7 @@ from tools.base.run import Result
 
 
 class Target(ABC):
-    """A three-member ensemble somewhere: containers on this machine, or a StatefulSet on a cluster.
+    """A three-member ensemble somewhere: containers on the host, or a StatefulSet on a cluster.
 
     Members are numbered 0..members-1 like StatefulSet ordinals. `stop` takes members away from the highest
     ordinal down (all a StatefulSet can do without the controller putting them straight back); `start` brings the

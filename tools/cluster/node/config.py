@@ -122,7 +122,7 @@ def cni_conflist(layout: Layout) -> str:
 
 
 def kubelet_yaml(layout: Layout, ports: dict[str, int], ca: Path) -> str:
-    """The KubeletConfiguration: cgroupfs (no systemd here), CRI on our socket, DNS at the bridge, our own dirs."""
+    """The KubeletConfiguration: cgroupfs (no systemd), CRI on our socket, DNS at the bridge, our own dirs."""
     config = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
@@ -180,7 +180,7 @@ def kube_proxy_yaml(kubeconfig: Path, ports: dict[str, int]) -> str:
 
 
 def corefile(kubeconfig: Path, ready_port: int) -> str:
-    """CoreDNS on the bridge address: the cluster's names from the API, nothing forwarded (no upstream here)."""
+    """CoreDNS on the bridge address: the cluster's names from the API, nothing forwarded upstream."""
     return f"""\
 {CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {{
     bind {NODE_IP}

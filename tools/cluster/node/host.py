@@ -1,4 +1,4 @@
-"""What the real node changes on this machine, recorded before `up` and put back by `down`.
+"""What the real node changes on the host, recorded before `up` and put back by `down`.
 
 The kubelet rewrites global sysctls when it starts, kube-proxy and the CNI plugins add iptables chains, the bridge
 plugin a bridge, the kubelet its `kubepods` cgroups, containerd its mounts and a socket directory under /run. A

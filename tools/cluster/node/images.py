@@ -1,4 +1,4 @@
-"""The images the real node runs, moved into its containerd: nothing can be pulled here.
+"""The images the real node runs, moved into its containerd: the node pulls nothing.
 
 - the pod sandbox (pause): pause.c built with `gcc -static` into a FROM-scratch image, once, kept as an archive in
   the tool cache;

@@ -39,10 +39,10 @@ NEEDED_BINARIES = {
 
 
 def missing_prerequisites(layout: config.Layout) -> list[str]:
-    """One line per missing piece (root, containerd, CNI plugins, cgroup access, ...); empty when all are here."""
+    """One line per missing piece (root, containerd, CNI plugins, cgroup access, ...); empty when all are present."""
     missing = []
     if os.geteuid() != 0:
-        return ["not root: the kubelet, containerd and the CNI plugins change this machine's network and cgroups"]
+        return ["not root: the kubelet, containerd and the CNI plugins change the host's network and cgroups"]
     for program, hint in NEEDED_BINARIES.items():
         if not shutil.which(program):
             missing.append(f"{program} not found: {hint}")
@@ -122,7 +122,7 @@ class RealNode:
             "Corefile": config.corefile(self.kubeconfig("coredns"), ports["coredns-ready"]),
             "local-path-config.json": config.local_path_config(self.layout),
             "helper-pod.yaml": yaml.safe_dump(config.HELPER_POD, sort_keys=False),
-            "resolv.conf": f"# the real node's pods ask CoreDNS on {config.NODE_IP}; nothing upstream here\n",
+            "resolv.conf": f"# the real node's pods ask CoreDNS on {config.NODE_IP}; nothing is forwarded upstream\n",
         }
         for name, text in files.items():
             self.layout.path(name).write_text(text)
@@ -131,8 +131,8 @@ class RealNode:
         """The CNI bridge, made before the first pod so the kubelet and CoreDNS can bind its address."""
         if config.BRIDGE in host.links():
             raise UserError(
-                f"a network interface {config.BRIDGE} already exists: another real node runs here, or one was left "
-                f"behind (`ip link delete {config.BRIDGE}` once nothing uses it)"
+                f"a network interface {config.BRIDGE} already exists: another real node runs on the host, or one "
+                f"was left behind (`ip link delete {config.BRIDGE}` once nothing uses it)"
             )
         run(["ip", "link", "add", config.BRIDGE, "type", "bridge"], timeout=30)
         run(["ip", "addr", "add", f"{config.NODE_IP}/{config.POD_SUBNET.split('/')[1]}", "dev", config.BRIDGE],

@@ -74,7 +74,7 @@ def prepare(
             if not info.real_node_skipped:
                 raise UserError("the local cluster has no real node; start one with `nox -s cluster -- up --node real`")
             cluster.nodes = "kwok"  # the scenario runs on the kwok nodes; its ZooKeeper steps say why they cannot
-            cluster.not_run = f"no real node here: {info.real_node_skipped.replace(chr(10), '; ')}"
+            cluster.not_run = f"no real node: {info.real_node_skipped.replace(chr(10), '; ')}"
             progress(f"smoke: real node SKIPPED ({cluster.not_run}); the members run on kwok nodes")
         elif node == "kwok" and info.real_node and env == "kind":
             raise UserError(

@@ -23,7 +23,7 @@ MAX_MEMBERS = 7  # addresses and host entries for every member a scale may creat
 
 
 class LocalTarget(Target):
-    """The StatefulSet's members as containers on a private network of this machine's podman or docker."""
+    """The StatefulSet's members as containers on a private network of the host's podman or docker."""
 
     def __init__(self, engine: Engine, profile: Profile, run_id: str | None = None):
         self.profile = profile
@@ -138,5 +138,5 @@ class LocalTarget(Target):
         self.ensemble.replace(member, grace_seconds)
 
     def address(self, member: int) -> str:
-        """The member's address, for a client on this machine (the run's own network)."""
+        """The member's address, for a client on the host (the run's own network)."""
         return self.ensemble.address(member)

@@ -33,7 +33,7 @@ class KubeContext(Scenario):
         self.update_configmaps: set[str] = set()  # made by the rolling update's changed setting, not by the overlay
         # The local cluster: keep the members on its "kwok" or its "real" nodes (the others cordoned for the run).
         self.nodes = nodes
-        self.not_run = not_run or "members run no containers here (kwok nodes); --target local runs this step"
+        self.not_run = not_run or "members run no containers on kwok nodes; --target local runs this step"
         self.report.profile = f"{'overlay' if target.via == 'kustomize' else 'chart'}-{target.env}"
 
     # -- where the members run ----------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def service_endpoints(s: KubeContext) -> str:
         wait_endpoints(s, service["metadata"]["name"], set(ips.values()), "all members Ready")
     detail = f"{len(ips)} members behind {', '.join(svc['metadata']['name'] for svc in headless + client)}"
     if s.members_run_containers():
-        return detail + " (not-ready members: the kubelet owns readiness here, not checked)"
+        return detail + " (not-ready members: the kubelet owns readiness on a real node, not checked)"
     # kwok: mark one member not ready; the client Service must drop it, the headless one keep it.
     pod = s.kube.pod(s.kube.members - 1)
     set_ready(s, pod, False)
