@@ -340,27 +340,24 @@ zk_say() {
   echo "ensemble: $1" >&2
 }
 
-# zk_reconfig ARGS...: `reconfig ARGS` as the super user through this member (a JVM: only when a change is due).
-# Prints why it failed on one line and returns 1 when it did not commit.
+# zk_reconfig FROM_VERSION (--add SERVER_LINE | --remove IDS): one change as the super user through this member, with
+# ZooKeeperAdmin (image/EnsembleReconfig.java: a small JVM, started only when a change is due), computed from
+# membership FROM_VERSION. Its exit code says what happened; prints why on one line and returns 1 when it did not
+# commit.
 zk_reconfig() {
-  local output reason
-  output=$(printf 'addauth digest super:%s\nreconfig %s\n' "${ZK_ADMIN_PASSWORD:-$(zk_admin_password)}" "$*" |
-    timeout 90 "$ZK_HOME/bin/zkCli.sh" -server "127.0.0.1:$ZOO_CLIENT_PORT" 2>&1) || true
-  if [[ $output == *"Committed new configuration"* ]]; then
-    return 0
-  fi
-  reason=$(grep -vE '^$|Exiting JVM|WATCHER::|WatchedEvent|Welcome to ZooKeeper|JLine support|^Connecting to' \
-    <<<"$output" | tail -n1)
-  case "$reason" in # zkCli's words for NoAuth, BadVersion, ReconfigInProgress, NewConfigNoQuorum
-    *"Insufficient permission"*)
-      reason="no authority: ZooKeeper refused the admin password in $ZOO_ADMIN_PASSWORD_FILE (the leader started with another one?)"
-      ;;
-    *"version No is not valid"* | *"Another reconfiguration is in progress"*)
-      reason="another change came first; trying again"
-      ;;
-    *"No quorum of new config"*) reason="the new membership would have no synced quorum yet; trying again" ;;
+  local output code=0
+  output=$(printf '%s\n' "${ZK_ADMIN_PASSWORD:-$(zk_admin_password)}" |
+    timeout 90 java -Xmx32m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+      -Dlogback.configurationFile="$ZK_HOME/etc/logback-cli.xml" -cp "$(zk_classpath)" \
+      io.kubezookeeper.admin.EnsembleReconfig "127.0.0.1:$ZOO_CLIENT_PORT" "$@" 2>&1 >/dev/null) || code=$?
+  ((code != 0)) || return 0
+  case $code in
+    3) echo "another change came first; trying again" ;;
+    4) echo "the new membership would have no synced quorum yet; trying again" ;;
+    5) echo "no authority: ZooKeeper refused the admin password in $ZOO_ADMIN_PASSWORD_FILE (the leader started with another one?)" ;;
+    124) echo "no answer within 90 s" ;;
+    *) tail -n1 <<<"${output:-exit code $code}" ;;
   esac
-  echo "$reason"
   return 1
 }
 
@@ -431,7 +428,7 @@ zk_ensemble_tick() {
       zk_say "member $ZK_MYID is not a voter and replicas=$desired leaves it out; nothing to do"
       return 0
     fi
-    if why=$(zk_reconfig -v "$version" -add "$(zk_member_line "$ZK_MYID")"); then
+    if why=$(zk_reconfig "$version" --add "$(zk_member_line "$ZK_MYID")"); then
       zk_say "member $ZK_MYID, a non-voting $mode, joined the $count voters of membership $version"
     else
       zk_say "member $ZK_MYID, a non-voting $mode, could not join the $count voters of membership $version yet: $why"
@@ -455,7 +452,7 @@ zk_ensemble_tick() {
     ((ZK_MISSES[$id] < 2)) || gone+=("$id")
   done
   ((${#gone[@]})) || return 0
-  if why=$(zk_reconfig -v "$version" -remove "$(
+  if why=$(zk_reconfig "$version" --remove "$(
     IFS=,
     echo "${gone[*]}"
   )"); then

@@ -30,7 +30,8 @@ CONTEXT_DIR = REPO_ROOT / "build" / "image-context"
 VERSION = versions.image_version()  # image/VERSION
 TAG = f"{versions.IMAGE_NAME}:{VERSION}"
 CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", PROBE_SCRIPT, METRICS_SCRIPT, "zkCli.sh"]
-CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java"]
+CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java",
+                  "EnsembleReconfig.java"]
 
 
 def fetch_jars(dest: Path) -> list[Path]:
