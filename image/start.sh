@@ -393,6 +393,7 @@ zk_write_config() {
 # The image's class-data-sharing archive of what a member loads from start to quorum (image/cds-train.sh writes
 # it at build time); the JVM maps it instead of loading and verifying those classes one by one.
 ZK_CDS_ARCHIVE=$ZK_HOME/lib/server.jsa
+ZK_ELECTION_RETRY_MS=1000
 
 # zk_server_command CONFIG: the member's JVM command line (heap ZK_HEAP, and ZK_SUPER_DIGEST when set) in the array
 # ZK_COMMAND.
@@ -401,6 +402,10 @@ zk_server_command() {
   [[ ! -f $ZOO_CONF_DIR/logback.xml ]] || logback=$ZOO_CONF_DIR/logback.xml
   [[ ! -f $ZK_CDS_ARCHIVE ]] || cds=(-XX:SharedArchiveFile="$ZK_CDS_ARCHIVE")
   [[ -z ${ZK_SUPER_DIGEST:-} ]] || cds+=(-Dzookeeper.DigestAuthenticationProvider.superDigest="super:$ZK_SUPER_DIGEST")
+  # An election looks again at most every ZK_ELECTION_RETRY_MS (ZooKeeper doubles from 200 ms up to 60 s): peers whose
+  # names resolve only once their pods have addresses (the headless Service) are seen within that, not 12 s later.
+  # ZOO_JVM_FLAGS comes after, so a -D there wins.
+  cds+=(-Dzookeeper.fastleader.maxNotificationInterval="$ZK_ELECTION_RETRY_MS")
   # shellcheck disable=SC2206 # ZOO_JVM_FLAGS is a list of flags
   ZK_COMMAND=(java -Xmx"$ZK_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError "${cds[@]}" $ZOO_JVM_FLAGS
     -Dlogback.configurationFile="$logback" -Dzookeeper.log.level="$ZOO_LOG_LEVEL"

@@ -394,6 +394,17 @@ def test_start_writes_config_myid_and_execs_java_with_the_given_heap(pod):
     assert java_args[-2:] == ["org.apache.zookeeper.server.quorum.QuorumPeerMain", str(tmp / "data" / "zoo.cfg")]
 
 
+def test_an_election_looks_again_every_second_unless_the_user_says_otherwise(pod):
+    """ZooKeeper backs an election off up to 60 s; peers whose names resolve a few seconds late cost 12 s of birth."""
+    start, tmp = pod
+    flag = "-Dzookeeper.fastleader.maxNotificationInterval="
+    assert start().returncode == 0
+    assert [arg for arg in (tmp / "java-args").read_text().splitlines() if arg.startswith(flag)] == [flag + "1000"]
+    assert start(ZOO_JVM_FLAGS=flag + "5000").returncode == 0
+    given = [arg for arg in (tmp / "java-args").read_text().splitlines() if arg.startswith(flag)]
+    assert given == [flag + "1000", flag + "5000"]  # the JVM takes the last one: the user's
+
+
 def test_start_leaves_what_it_writes_group_writable_for_the_next_uid(pod):
     """OpenShift may start the next run under another uid in group 0: umask 0002 keeps data and config writable."""
     start, tmp = pod
