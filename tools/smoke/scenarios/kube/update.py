@@ -22,25 +22,39 @@ from tools.smoke.scenario import NotRun, StepFailed
 from tools.smoke.scenarios.kube.context import KubeContext
 from tools.smoke.scenarios.kube.deploy import create_admin_secret
 from tools.smoke.targets.kube import RELEASE, SELECTOR
+from tools.smoke.writer import KazooTransport, Writer
 
 ROLLED_SUFFIX = "-rolled"
+WRITER_ROOT = "/kz-writer"
 
 
 def rolling_update(s: KubeContext) -> str:
     start = time.monotonic()
     change = "a changed setting" if s.members_run_containers() else "a new image tag"
-    writer = Writer(s) if s.members_run_containers() else None
+    writer = None
+    if s.members_run_containers():
+        # every member serving first: the member the previous step evicted may still be on its way back
+        s.wait_for_quorum(s.everyone, "before_rolling_update")
+        writer = cluster_writer(s)
     configmaps_before = s.configmap_names()
-    with UnavailabilityWatch(s.kube.kubectl, s.kube.members) as watch, writer or contextlib.nullcontext():
-        result = update(s)
-        if result.code != 0:
-            raise StepFailed(f"the update ({change}) failed: {result.stderr.strip()}")
-        s.rollout_status()
-    s.report.timings["rolling_update"] = time.monotonic() - start
+    written = ""
+    try:
+        with UnavailabilityWatch(s.kube.kubectl, s.kube.members) as watch, writer or contextlib.nullcontext():
+            result = update(s)
+            if result.code != 0:
+                raise StepFailed(f"the update ({change}) failed: {result.stderr.strip()}")
+            s.rollout_status()
+        s.report.timings["rolling_update"] = time.monotonic() - start
+        if writer:
+            s.wait_for_quorum(s.everyone, "after_rolling_update")
+            written = f"; a writer during it: {writer.verify()}"
+            s.report.measurements["rolling_update_writer"] = writer.verdict.measurements() if writer.verdict else {}
+    finally:
+        if writer:
+            writer.close()
     # kustomize names the changed setting's ConfigMap by its hash: the update made it, not the overlay, so the
     # overlay's delete leaves it (as `kubectl apply` without --prune does for any user)
     s.update_configmaps = s.configmap_names() - configmaps_before
-    written = f"; {writer.verify()}" if writer else ""
     if watch.max_unavailable > 1:
         raise StepFailed(
             f"{watch.max_unavailable} members unavailable at once during the rolling update ({watch.worst})"
@@ -151,62 +165,20 @@ def previous_chart_commit() -> str | None:
 # -- watching it ---------------------------------------------------------------------------------------------------
 
 
-class Writer:
-    """Creates /kz-writer/w-N one at a time, through each member in turn, while the members are replaced; keeps the
-    writes ZooKeeper acknowledged (zkCli.sh exit 0). verify() then finds every one of them on member 0."""
+def cluster_writer(s: KubeContext) -> Writer:
+    """The one writer (tools/smoke/writer.py) over kazoo, as on the local target: the writes through the client
+    Service (kube-proxy sends the session to a serving member and, when that member goes, to another), each member
+    read back through its pod's current address. The real node runs the pods beside this process, so both are
+    reachable from it."""
+    (service,) = [svc for svc in s.get_json("services") if svc["spec"].get("clusterIP") not in (None, "None")
+                  and any(port.get("port") == zookeeper.CLIENT_PORT for port in svc["spec"].get("ports") or [])]
 
-    PARENT = "/kz-writer"
+    def members() -> dict[int, str]:
+        return {int(pod["metadata"]["name"].rsplit("-", 1)[1]): f"{pod['status']['podIP']}:{zookeeper.CLIENT_PORT}"
+                for pod in s.pods() if (pod.get("status") or {}).get("podIP")}
 
-    def __init__(self, scenario: KubeContext):
-        self.scenario = scenario
-        self.acknowledged: list[str] = []
-        self.refused = 0
-        self.stopping = threading.Event()
-
-    def create(self, member: int, path: str) -> bool:
-        argv = zookeeper.zkcli_argv("create", path, "x", timeout_seconds=20)
-        return self.scenario.target.exec(member, argv, 30).code == 0
-
-    def __enter__(self) -> Writer:
-        # every member serving first: the member the previous step evicted may still be on its way back
-        self.scenario.wait_for_quorum(self.scenario.everyone, "before_rolling_update")
-        if not self.create(0, self.PARENT):
-            raise StepFailed(f"could not create {self.PARENT} through member 0 before the update")
-        self.thread = threading.Thread(target=self.write, daemon=True)
-        self.thread.start()
-        return self
-
-    def write(self) -> None:
-        count = 0
-        while not self.stopping.is_set():
-            path = f"{self.PARENT}/w-{count:05d}"
-            if self.create(count % self.scenario.kube.members, path):
-                self.acknowledged.append(path)
-            else:
-                self.refused += 1
-            count += 1
-
-    def __exit__(self, *exc) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=60)
-
-    def verify(self) -> str:
-        if len(self.acknowledged) < self.scenario.kube.members:
-            raise StepFailed(f"only {len(self.acknowledged)} writes acknowledged during the update: too few to tell")
-        self.scenario.wait_for_quorum(self.scenario.everyone, "after_rolling_update")
-        result = self.scenario.target.exec(0, zookeeper.zkcli_argv("ls", self.PARENT, timeout_seconds=30), 40)
-        listing = next((line for line in zookeeper.zkcli_value(result.stdout) if line.startswith("[")), "")
-        present = {f"{self.PARENT}/{name.strip()}" for name in listing.strip("[]").split(",") if name.strip()}
-        lost = [path for path in self.acknowledged if path not in present]
-        if result.code != 0 or lost:
-            raise StepFailed(
-                f"{len(lost)} of {len(self.acknowledged)} acknowledged writes lost in the rolling update "
-                f"({', '.join(lost[:5]) or zookeeper.client_error(result.stdout, result.stderr)})"
-            )
-        return (
-            f"a writer during it: {len(self.acknowledged)} writes acknowledged, 0 lost "
-            f"({self.refused} refused while members were replaced)"
-        )
+    return Writer(KazooTransport([f"{service['spec']['clusterIP']}:{zookeeper.CLIENT_PORT}"], readers=members),
+                  root=WRITER_ROOT)
 
 
 class UnavailabilityWatch:
