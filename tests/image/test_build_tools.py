@@ -120,3 +120,59 @@ def test_configmap_env_is_the_base_configmap():
     (configmap,) = [d for d in yaml.safe_load_all(Kubectl().kustomize(REPO / "base"))
                     if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("zookeeper-config-")]
     assert configmap_env() == configmap["data"]
+
+
+class RecordingEngine:
+    """What ensure_image asks of an engine: whether the tag exists and its sources label."""
+
+    name = "podman"
+
+    def __init__(self, exists: bool, label: str = ""):
+        self.exists, self.label = exists, label
+
+    def image_exists(self, tag: str) -> bool:
+        return self.exists
+
+    def image_label(self, tag: str, label: str) -> str:
+        assert label == image_build.SOURCES_LABEL
+        return self.label
+
+
+@pytest.mark.parametrize(("exists", "label", "builds", "says"), [
+    (False, "", True, "not found in podman"),
+    (True, "0" * 64, True, "was built from other sources than image/ holds now"),  # image/ changed, same tag
+    (True, None, False, None),  # built from what image/ holds: kept
+])  # fmt: skip
+def test_the_image_is_built_again_when_image_changed_under_the_same_tag(monkeypatch, exists, label, builds, says):
+    built, said = [], []
+    monkeypatch.setattr(image_build, "build", lambda engine, tag: built.append(tag))
+    engine = RecordingEngine(exists, image_build.sources_digest() if label is None else label)
+    image_build.ensure_image(engine, image_build.TAG, said.append)
+    assert built == ([image_build.TAG] if builds else [])
+    assert (says in said[0]) if says else said == []
+
+
+def test_the_sources_digest_follows_every_file_the_build_reads(monkeypatch, tmp_path):
+    for name in {*image_build.CONTEXT_FILES, "pom.xml", "jars.sha256", "VERSION"}:
+        (tmp_path / name).write_text(name)
+    monkeypatch.setattr(image_build, "IMAGE_DIR", tmp_path)
+    before = image_build.sources_digest()
+    (tmp_path / "ensemble.sh").write_text("changed")
+    assert image_build.sources_digest() != before
+
+
+def test_a_built_image_carries_its_sources_digest_as_a_label(monkeypatch):
+    calls = {}
+
+    class Builder:
+        name = "podman"
+
+        def ensure_base_image(self):
+            return False
+
+        def build(self, context, tag, **kwargs):
+            calls.update(kwargs)
+
+    monkeypatch.setattr(image_build, "stage_context", lambda update_lock=False: Path("/nonexistent"))
+    image_build.build(Builder(), image_build.TAG)
+    assert calls["labels"] == {image_build.SOURCES_LABEL: image_build.sources_digest()}

@@ -148,13 +148,15 @@ class Engine:
 
     def build(
         self, context: Path, tag: str, *, dockerfile: Path | None = None, no_cache: bool = False,
-        build_args: dict[str, str] | None = None, timeout: float = 1800,
+        build_args: dict[str, str] | None = None, labels: dict[str, str] | None = None, timeout: float = 1800,
     ) -> Result:
         args = ["build", "--tag", tag]
         if dockerfile:
             args += ["--file", str(dockerfile)]
         for name, value in (build_args or {}).items():
             args += ["--build-arg", f"{name}={value}"]
+        for name, value in (labels or {}).items():
+            args += ["--label", f"{name}={value}"]
         if no_cache:
             args.append("--no-cache")
         if self.name == "podman":

@@ -101,6 +101,18 @@ def stage_context(context: Path = CONTEXT_DIR, update_lock: bool = False) -> Pat
     return context
 
 
+SOURCES_LABEL = "io.kubezookeeper.image.sources"  # the digest of what the image was built from (sources_digest)
+
+
+def sources_digest() -> str:
+    """sha256 of what an image build reads from image/: the context files, the jar pins and the pom (the jars
+    themselves are checked against the pins), and image/VERSION."""
+    digest = hashlib.sha256()
+    for name in sorted({*CONTEXT_FILES, "pom.xml", LOCK_FILE.name, "VERSION"}):
+        digest.update(name.encode() + b"\0" + (IMAGE_DIR / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock: bool = False) -> float:
     """Stage, ensure the base image, build; returns the build time in seconds (staging and base excluded).
 
@@ -113,17 +125,23 @@ def build(engine: Engine, tag: str = TAG, *, no_cache: bool = False, update_lock
         started = time.monotonic()
         with progress.step(f"building {tag} with {engine.name}",
                            note="3-8 min the first time; then the layer cache makes it seconds"):
-            engine.build(context, tag, no_cache=no_cache, build_args={"VERSION": VERSION})
+            engine.build(context, tag, no_cache=no_cache, build_args={"VERSION": VERSION},
+                         labels={SOURCES_LABEL: sources_digest()})
         return time.monotonic() - started
 
 
 def ensure_image(engine: Engine, image: str, progress: Callable[[str], None] = print) -> None:
-    """Build the image when the engine does not have it yet (the manifests must run the tag this module builds)."""
-    if engine.image_exists(image):
-        return
+    """Build the image when the engine does not have it, or has it from other sources than image/ now holds (the tag
+    stays the same while image/ changes); the manifests must run the tag this module builds."""
+    exists = engine.image_exists(image)
+    if exists and image != TAG:
+        return  # an image the user brought: theirs to keep current
     if image != TAG:
         raise UserError(f"the manifests run {image}, but `python -m tools.image` builds {TAG}")
-    progress(f"smoke: {image} not found in {engine.name}; building it (python -m tools.image)")
+    if exists and engine.image_label(image, SOURCES_LABEL) == sources_digest():
+        return
+    why = "was built from other sources than image/ holds now" if exists else f"not found in {engine.name}"
+    progress(f"smoke: {image} {why}; building it (python -m tools.image)")
     build(engine, image)
 
 
