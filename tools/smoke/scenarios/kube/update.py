@@ -22,7 +22,7 @@ from tools.smoke.scenario import NotRun, StepFailed
 from tools.smoke.scenarios.kube.context import KubeContext
 from tools.smoke.scenarios.kube.deploy import create_admin_secret
 from tools.smoke.targets.kube import RELEASE, SELECTOR
-from tools.smoke.writer import KazooTransport, Writer
+from tools.smoke.writer import ExecTransport, KazooTransport, Writer
 
 ROLLED_SUFFIX = "-rolled"
 WRITER_ROOT = "/kz-writer"
@@ -166,19 +166,23 @@ def previous_chart_commit() -> str | None:
 
 
 def cluster_writer(s: KubeContext) -> Writer:
-    """The one writer (tools/smoke/writer.py) over kazoo, as on the local target: the writes through the client
-    Service (kube-proxy sends the session to a serving member and, when that member goes, to another), each member
-    read back through its pod's current address. The real node runs the pods beside this process, so both are
-    reachable from it."""
-    (service,) = [svc for svc in s.get_json("services") if svc["spec"].get("clusterIP") not in (None, "None")
-                  and any(port.get("port") == zookeeper.CLIENT_PORT for port in svc["spec"].get("ports") or [])]
-
+    """The one writer (tools/smoke/writer.py) with the checks of the local target. Where this process reaches the
+    pods (the real node runs them beside it), over kazoo: the writes through the client Service (kube-proxy moves the
+    session when a member goes), each member read back at its pod's current address. Elsewhere (a remote cluster),
+    through `kubectl exec` (a zkCli.sh per write inside a member)."""
     def members() -> dict[int, str]:
-        return {int(pod["metadata"]["name"].rsplit("-", 1)[1]): f"{pod['status']['podIP']}:{zookeeper.CLIENT_PORT}"
+        return {int(pod["metadata"]["name"].rsplit("-", 1)[1]): pod["status"]["podIP"]
                 for pod in s.pods() if (pod.get("status") or {}).get("podIP")}
 
-    return Writer(KazooTransport([f"{service['spec']['clusterIP']}:{zookeeper.CLIENT_PORT}"], readers=members),
-                  root=WRITER_ROOT)
+    services = [svc for svc in s.get_json("services") if svc["spec"].get("clusterIP") not in (None, "None")
+                and any(port.get("port") == zookeeper.CLIENT_PORT for port in svc["spec"].get("ports") or [])]
+    reachable = members()
+    if services and reachable and zookeeper.four_letter_at(next(iter(reachable.values())), "ruok") == "imok":
+        client = f"{services[0]['spec']['clusterIP']}:{zookeeper.CLIENT_PORT}"
+        return Writer(KazooTransport([client], readers=lambda: {member: f"{address}:{zookeeper.CLIENT_PORT}"
+                                                                 for member, address in members().items()}),
+                      root=WRITER_ROOT)
+    return Writer(ExecTransport(s.target.exec, s.kube.members), root=WRITER_ROOT)
 
 
 class UnavailabilityWatch:
