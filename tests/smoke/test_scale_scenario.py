@@ -18,7 +18,7 @@ from tools.smoke.targets.local import LocalTarget
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("zk_image")]
 
 STEPS = ["deploy", "writer-running", "scale-3-to-5", "scale-5-to-3", "rolling-restart", "rolling-restart-again",
-         "kill-9-mid-scale-3-to-5", "empty-member-0-alone", "scale-5-to-3-again", "scale-3-to-5-to-7-at-once",
+         "kill-9-mid-scale-3-to-5", "empty-member-0-cut-off", "scale-5-to-3-again", "scale-3-to-5-to-7-at-once",
          "scale-7-to-5", "scale-5-to-3-last", "acknowledged-writes-kept", "members-agree"]  # fmt: skip
 
 
@@ -43,7 +43,7 @@ def test_the_scale_scenario_keeps_every_acknowledged_write_and_reports_its_numbe
     assert all(count >= 1 for count in measured["elections_per_rolling_update"])
     assert measured["kill_mid_scale"]["elections"] >= 1  # the leader was killed
     for key in ("quorum_at_start", "scale_3_to_5", "scale_5_to_3", "rolling_update", "kill_mid_scale",
-                "empty_member_alone", "scale_3_to_5_to_7"):
+                "empty_member_cut_off", "scale_3_to_5_to_7"):
         assert report["timings"][key] > 0
     assert "acknowledged writes lost: 0" in result.stdout
     run_id = report["target"].rsplit("run ", 1)[1]

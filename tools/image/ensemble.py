@@ -188,8 +188,10 @@ class Ensemble:
 
     # -- members ------------------------------------------------------------------------------------------------
 
-    def run_member(self, member: int) -> None:
-        """Create the member's container from the template, on its volume (made on its first run)."""
+    def run_member(self, member: int, *, cut_off: bool = False) -> None:
+        """Create the member's container from the template, on its volume (made on its first run). cut_off: the
+        other members' names lead nowhere from inside it (a partition, or DNS not yet resolving them): 127.0.0.2,
+        where nothing listens, so every connection to a peer is refused at once."""
         if self.settings is None:
             raise UserError("the ensemble has no settings yet: create() first")
         template = self.template
@@ -202,7 +204,8 @@ class Ensemble:
             hostname=template.hostname(member),
             network=self.network,
             ip=self.address(member),
-            add_hosts={template.fqdn(other): address for other, address in self.addresses().items()},
+            add_hosts={template.fqdn(other): "127.0.0.2" if cut_off and other != member else address
+                       for other, address in self.addresses().items()},
             volumes=[f"{self.data_volumes[member]}:{template.data_mount}",
                      f"{self.settings / 'ensemble'}:{ENSEMBLE_DIR}:ro", f"{self.settings / 'admin'}:{ADMIN_DIR}:ro"],
             tmpfs=template.scratch_mounts,

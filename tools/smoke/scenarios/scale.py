@@ -1,5 +1,5 @@
 """The scale scenario on the local target: 3 -> 5, 5 -> 3, a rolling restart, kill -9 of a member mid-scale, member 0
-alone on an empty volume while its peers are down, and 3 -> 5 -> 7 at once, while a writer counts acknowledged writes
+on an empty volume cut off from its serving peers, and 3 -> 5 -> 7 at once, while a writer counts acknowledged writes
 (`python -m tools.smoke --target local --scenario scale`); the writer is
 tools/smoke/writer.py's, over its kazoo transport.
 
@@ -23,7 +23,7 @@ from tools.smoke.writer import KazooTransport, Verdict, Writer
 
 SERVING = ("leader", "follower")
 ROOT = "/scale"  # the writer's nodes: /scale/w-<n>
-ALONE_SECONDS = 20.0  # member 0 alone on an empty volume: the old 10 s seed wait plus its JVM's start, and margin
+ALONE_SECONDS = 20.0  # member 0 cut off on an empty volume: the old 10 s seed wait plus its JVM's start, and margin
 SCALE_TIMEOUTS = Timeouts(quorum=300.0)  # a phase: JVM starts, syncs and reconfigs on a busy machine
 
 
@@ -74,7 +74,7 @@ class ScaleScenario(Scenario):
             ("rolling-restart", lambda: self.rolling_restart("rolling_update")),
             ("rolling-restart-again", lambda: self.rolling_restart("rolling_update_again")),
             ("kill-9-mid-scale-3-to-5", self.kill_mid_scale),
-            ("empty-member-0-alone", self.empty_member_alone),
+            ("empty-member-0-cut-off", self.empty_member_cut_off),
             ("scale-5-to-3-again", lambda: self.scale("scale_5_to_3_again", 3)),
             ("scale-3-to-5-to-7-at-once", self.scale_twice_at_once),
             ("scale-7-to-5", lambda: self.scale("scale_7_to_5", 5)),
@@ -159,25 +159,25 @@ class ScaleScenario(Scenario):
         return (f"3 -> 5, leader member {victim} killed -9 {killed_at:.1f} s in (member 3 joining), started again: "
                 + self.phase("kill_mid_scale", start, before, detail))
 
-    def empty_member_alone(self) -> str:
-        """Member 0's volume lost while every peer is down: member 0 starts alone on an empty volume. It must not
-        found an ensemble of its own (it founds from members 1..count, and one vote is no majority of them); once
-        the peers are back it must follow their leader and hold their data."""
+    def empty_member_cut_off(self) -> str:
+        """Member 0's volume lost, and member 0 started again unable to reach its peers (a partition, DNS not yet
+        resolving them), while they keep serving with the data. It must not found an ensemble of its own (two
+        leaders, two data trees): it founds from members 1..count, and its one vote is no majority of them. Once it
+        reaches them it must follow their leader and hold every acknowledged write."""
         peers = list(range(1, self.local.members))
         before, start = self.leader_epoch(), time.monotonic()
-        for member in reversed(range(self.local.members)):
-            self.local.remove(member)
         self.local.lose_volume(0)
-        self.local.run_member(0)
+        self.local.run_member(0, cut_off=True)
         alone_until = time.monotonic() + ALONE_SECONDS
         while time.monotonic() < alone_until:
             mode = self.states([0])[0].mode
             if mode in ("leader", "follower", "standalone"):
-                raise StepFailed(f"member 0, alone on an empty volume, serves as {mode}: a second ensemble")
+                raise StepFailed(f"member 0, cut off from its peers on an empty volume, serves as {mode} while "
+                                 f"members {peers[0]}-{peers[-1]} serve: a second ensemble")
             time.sleep(0.5)
-        for member in peers:
-            self.local.run_member(member)
-        detail = self.wait_agreement(set(range(1, self.local.members + 1)), "empty_member_alone")
+        self.local.remove(0)
+        self.local.run_member(0)  # reachable again, on the volume it started to write
+        detail = self.wait_agreement(set(range(1, self.local.members + 1)), "empty_member_cut_off")
         assert self.writer is not None
         acknowledged = {ack.path for ack in self.writer.log.acks}  # before the read: later ones may not be synced
         held = self.writer.transport.children(0, ROOT)
@@ -185,9 +185,9 @@ class ScaleScenario(Scenario):
         if held is None or missing:
             raise StepFailed(f"member 0, back on an empty volume, lacks {len(missing)} of {len(acknowledged)} "
                              f"acknowledged writes (e.g. {sorted(missing)[:3]})")
-        return (f"member 0 alone on an empty volume for {ALONE_SECONDS:.0f} s: never served; with members "
-                f"{peers[0]}-{peers[-1]} back it follows, holding all {len(acknowledged)} acknowledged writes; "
-                + self.phase("empty_member_alone", start, before, detail))
+        return (f"member 0 cut off from members {peers[0]}-{peers[-1]} on an empty volume for {ALONE_SECONDS:.0f} "
+                f"s: never served; reachable again it follows, holding all {len(acknowledged)} acknowledged "
+                "writes; " + self.phase("empty_member_cut_off", start, before, detail))
 
     def scale_twice_at_once(self) -> str:
         """3 -> 5 and, before the new members joined, 5 -> 7: the new members see 7 from their start, and each

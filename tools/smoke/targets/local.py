@@ -124,9 +124,10 @@ class LocalTarget(Target):
         """Delete the member's container (a pod deleted, its claim kept)."""
         self.ensemble.remove(member)
 
-    def run_member(self, member: int) -> None:
-        """Create the member's container again (the StatefulSet recreating a deleted pod)."""
-        self.ensemble.run_member(member)
+    def run_member(self, member: int, cut_off: bool = False) -> None:
+        """Create the member's container again (the StatefulSet recreating a deleted pod); cut_off: it cannot reach
+        the other members (Ensemble.run_member)."""
+        self.ensemble.run_member(member, cut_off=cut_off)
 
     def lose_volume(self, member: int) -> None:
         """Delete the member's container and its data volume: its next run starts empty."""
