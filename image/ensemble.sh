@@ -83,8 +83,8 @@ zk_count_refusal() {
 }
 
 # zk_step_refusal VOTERS DESIRED: one line saying why the voters cannot shrink from VOTERS to DESIRED; nothing when
-# they can. Refused: what zk_count_refusal refuses, and a step that removes more members than the larger ensemble
-# can lose, old - new > (old - 1) / 2 (5->3 passes, 3->1 does not). Growth is never refused for its size: members
+# they can. Refused: what zk_count_refusal refuses, and a step that removes more members than the ensemble can
+# lose, old - new > (old - 1) / 2 (5->3 passes, 3->1 does not). Growth is never refused for its size: members
 # join one at a time, each a synced follower before it votes.
 zk_step_refusal() {
   local voters=$1 desired=$2 change refusal
@@ -146,16 +146,6 @@ zk_leader_membership() {
       return 0
     fi
   done
-}
-
-# zk_peer_answers NEWEST: some peer's JVM answers ruok (serving or not).
-zk_peer_answers() {
-  local id
-  for id in $(zk_candidates "$1"); do
-    [[ $(ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$(zk_member_host $((id - 1)))" "$ZOO_CLIENT_PORT" ruok) != imok ]] ||
-      return 0
-  done
-  return 1
 }
 
 # zk_write_dynamic FILE MEMBERSHIP: write the server lines of MEMBERSHIP (no version line: ZooKeeper reads the
