@@ -66,7 +66,8 @@ def test_the_build_hands_image_version_to_maven_and_to_the_dockerfile(monkeypatc
                              build=lambda context, tag, **options: builds.append((context, tag, options)))
     image_build.build(engine, "kube-zookeeper:test")
     assert builds == [(tmp_path, "kube-zookeeper:test",
-                       {"no_cache": False, "build_args": {"VERSION": versions.image_version()}})]
+                       {"no_cache": False, "build_args": {"VERSION": versions.image_version()},
+                        "labels": {image_build.SOURCES_LABEL: image_build.sources_digest()}})]
 
 
 # Besides image/VERSION and the places tools/checks/lint.py writes (the docs' image tags among them), only test data
