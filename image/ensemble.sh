@@ -351,15 +351,11 @@ zk_reconfig() {
   return 1
 }
 
-# zk_other_leader MEMBERSHIP: the id of another member that says it leads (srvr), among MEMBERSHIP's servers and
-# members 1..the desired count; nothing when none does.
+# zk_other_leader MEMBERSHIP: the id of another member that says it leads (srvr), among the candidates of
+# MEMBERSHIP (zk_candidates: its servers, members 1..the desired count); nothing when none does.
 zk_other_leader() {
-  local id desired
-  desired=$(zk_desired)
-  for id in $({
-    sed -n 's/^server\.\([0-9]*\)=.*/\1/p' <<<"$1"
-    [[ ! $desired =~ ^[1-9][0-9]{0,3}$ ]] || seq 1 "$desired"
-  } | sort -nu | grep -vx "$ZK_MYID"); do
+  local id
+  for id in $(zk_candidates <(printf '%s\n' "$1")); do
     if [[ $(ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$(zk_member_host $((id - 1)))" "$ZOO_CLIENT_PORT" srvr) == \
       *"Mode: leader"* ]]; then
       echo "$id"
