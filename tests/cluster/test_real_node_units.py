@@ -3,13 +3,19 @@
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tools.cluster import build
+from tools.cluster.control_plane import free_ports
 from tools.cluster.node import config, host, real
 
 LAYOUT = config.Layout(config.Path("/tmp/kz-unit/node"))
@@ -95,7 +101,7 @@ def test_with_a_real_node_kwok_leaves_the_standard_class_alone():
 
 
 def test_the_standard_class_of_a_real_node_waits_for_the_pod_and_makes_local_volumes():
-    objects = {(o["kind"], o["metadata"]["name"]) for o in config.node_objects(LAYOUT)}
+    objects = {(o["kind"], o["metadata"]["name"]) for o in config.node_objects(LAYOUT, 6443)}
     assert ("ServiceAccount", config.PROVISIONER_SERVICE_ACCOUNT) in objects
     assert ("ClusterRoleBinding", "kube-zookeeper:kube-apiserver-kubelet-client") in objects
     standard = config.storage_class(config.REAL_STORAGE_CLASS)
@@ -190,3 +196,41 @@ def test_the_kind_profile_on_kwok_nodes_beside_a_real_node_is_refused_with_the_w
         connect.prepare("cluster", "kind", None, False, lambda line: None, node="kwok")
     kwok = connect.prepare("cluster", "production", None, False, lambda line: None, node="kwok")
     assert kwok.nodes == "kwok" and kwok.not_run == ""
+
+
+def test_the_kubernetes_service_leads_to_the_forwarder_on_the_bridge_address():
+    (slice_,) = [o for o in config.node_objects(LAYOUT, 6443) if o["kind"] == "EndpointSlice"]
+    assert slice_["metadata"]["namespace"] == "default"
+    assert slice_["metadata"]["labels"]["kubernetes.io/service-name"] == "kubernetes"
+    assert slice_["endpoints"] == [{"addresses": [config.NODE_IP], "conditions": {"ready": True}}]
+    assert slice_["ports"] == [{"name": "https", "port": 6443, "protocol": "TCP"}]
+
+
+def test_the_forwarder_passes_bytes_both_ways_and_stops_on_sigterm(tmp_path):
+    echo = socket.create_server(("127.0.0.1", 0))
+    target = echo.getsockname()[1]
+    (listen,) = free_ports(1)
+    forward = Path(config.__file__).with_name("forward.py")
+    process = subprocess.Popen([sys.executable, str(forward), f"127.0.0.1:{listen}", f"127.0.0.1:{target}"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client = socket.create_connection(("127.0.0.1", listen), timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the forwarder never listened"
+                time.sleep(0.05)
+        server, _ = echo.accept()
+        client.sendall(b"ping")
+        assert server.recv(4) == b"ping"
+        server.sendall(b"pong")
+        assert client.recv(4) == b"pong"
+        client.close()
+        server.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        echo.close()
+    assert f"127.0.0.1:{listen} -> 127.0.0.1:{target}" in process.stderr.read()

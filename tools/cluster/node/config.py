@@ -219,9 +219,10 @@ HELPER_POD = {
 }
 
 
-def node_objects(layout: Layout) -> list[dict]:
+def node_objects(layout: Layout, apiserver_port: int) -> list[dict]:
     """The API objects the node's processes need: RBAC, the provisioner's namespace and config, the `standard`
-    class it serves (WaitForFirstConsumer: a volume is made on the node the scheduler picked)."""
+    class it serves (WaitForFirstConsumer: a volume is made on the node the scheduler picked), and the endpoint of
+    the `kubernetes` Service (api_endpoint_slice)."""
     rule = lambda groups, resources, verbs: {"apiGroups": groups, "resources": resources, "verbs": verbs}  # noqa: E731
     read = ["get", "list", "watch"]
     coredns_user, provisioner_user = USERS["coredns"][0], USERS["local-path-provisioner"][0]
@@ -276,8 +277,31 @@ def node_objects(layout: Layout) -> list[dict]:
                 "helperPod.yaml": yaml.safe_dump(HELPER_POD, sort_keys=False),
             },
         },
+        api_endpoint_slice(apiserver_port),
     ]
     return docs
+
+
+def api_endpoint_slice(apiserver_port: int) -> dict:
+    """Where the `kubernetes` Service leads (10.96.0.1:443 in every pod's environment): the API server's port on
+    the bridge address, which forward.py passes to the API server on loopback. The API server runs with
+    --endpoint-reconciler-type=none (its own address, 127.0.0.1, is no endpoint a pod can reach), so this slice
+    is the only one; without it a pod's in-cluster API client finds no endpoint."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "labels": {
+                "kubernetes.io/service-name": "kubernetes",
+                "endpointslice.kubernetes.io/managed-by": "kube-zookeeper.local-cluster",
+            },
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [NODE_IP], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": apiserver_port, "protocol": "TCP"}],
+    }
 
 
 def storage_class(name: str) -> dict:

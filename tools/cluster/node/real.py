@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ from tools.cluster import build
 from tools.cluster.http import http_ok
 from tools.cluster.node import config, host, images
 
-PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "local-path-provisioner")  # start order
+PROCESSES = ("containerd", "kubelet", "kube-proxy", "coredns", "local-path-provisioner", "api-forward")  # start order
 PORTS = ("kubelet", "kubelet-healthz", "kube-proxy-healthz", "kube-proxy-metrics", "coredns-ready")
 SOCKET_PATH_MAX = 100  # unix sockets: 108 bytes with the NUL, less containerd's ".ttrpc" suffix
 NEEDED_BINARIES = {
@@ -94,12 +95,14 @@ class RealNode:
         loaded = images.load_all(shutil.which("ctr") or "ctr", self.layout.socket, self.progress)
         timings = {"images_loaded": round(time.monotonic() - start, 1)}
         self.progress(f"cluster: images in the real node's containerd: {', '.join(loaded)}")
-        self.cluster.kubectl.apply(manifests=yaml.safe_dump_all(config.node_objects(self.layout)), timeout=60)
+        objects = config.node_objects(self.layout, ports["apiserver"])
+        self.cluster.kubectl.apply(manifests=yaml.safe_dump_all(objects), timeout=60)
         kubelet_start = time.monotonic()
         self.cluster.spawn("kubelet", self._kubelet_argv(binaries))
         self.cluster.spawn("kube-proxy", [str(binaries.kube_proxy), f"--config={self.layout.path('kube-proxy.yaml')}"])
         self.cluster.spawn("coredns", [str(binaries.coredns), "-conf", str(self.layout.path("Corefile"))])
         self.cluster.spawn("local-path-provisioner", self._provisioner_argv(binaries))
+        self.cluster.spawn("api-forward", self._forward_argv(ports["apiserver"]))
         self.cluster.wait(
             f"the real node {config.NODE_NAME}",
             lambda: self.cluster.nodes_ready([config.NODE_NAME]),
@@ -151,6 +154,15 @@ class RealNode:
             f"--hostname-override={config.NODE_NAME}",
             f"--node-ip={config.NODE_IP}",
             f"--node-labels=topology.kubernetes.io/zone={zone},type=real",
+        ]
+
+    def _forward_argv(self, apiserver_port: int) -> list[str]:
+        """The pods' way to the API server (forward.py): the bridge address, same port, to loopback."""
+        return [
+            os.path.realpath(sys.executable),  # the PID file names the binary that runs
+            str(Path(__file__).with_name("forward.py")),
+            f"{config.NODE_IP}:{apiserver_port}",
+            f"127.0.0.1:{apiserver_port}",
         ]
 
     def _provisioner_argv(self, binaries: build.NodeBinaries) -> list[str]:
