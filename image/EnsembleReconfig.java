@@ -36,6 +36,33 @@ public final class EnsembleReconfig {
     System.exit(run(args));
   }
 
+  /** The super user's password, the first line on stdin (never a command line); null when there is none. */
+  static String password() {
+    try {
+      String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      return line == null || line.isBlank() ? null : line.strip();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** A session with HOST:PORT, authenticated as the super user; IOException when none comes within 20 s. */
+  static ZooKeeperAdmin connect(String hostPort, String password) throws IOException, InterruptedException {
+    CountDownLatch connected = new CountDownLatch(1);
+    Watcher watcher = event -> {
+      if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+        connected.countDown();
+      }
+    };
+    ZooKeeperAdmin admin = new ZooKeeperAdmin(hostPort, CONNECT_SECONDS * 1000, watcher);
+    if (!connected.await(CONNECT_SECONDS, TimeUnit.SECONDS)) {
+      admin.close();
+      throw new IOException("no connection to " + hostPort + " within " + CONNECT_SECONDS + " s");
+    }
+    admin.addAuthInfo("digest", ("super:" + password).getBytes(StandardCharsets.UTF_8));
+    return admin;
+  }
+
   static int run(String[] args) {
     if (args.length != 4 || !("--add".equals(args[2]) || "--remove".equals(args[2]))) {
       System.err.println(
@@ -49,32 +76,16 @@ public final class EnsembleReconfig {
       System.err.println("FROM_VERSION '" + args[1] + "' is not a hex membership version");
       return USAGE;
     }
-    String password;
-    try {
-      password = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-    } catch (IOException e) {
-      password = null;
-    }
-    if (password == null || password.isBlank()) {
+    String password = password();
+    if (password == null) {
       System.err.println("no password on stdin: the super user's password is the authority to reconfigure");
       return NO_AUTHORITY;
     }
     String joining = "--add".equals(args[2]) ? args[3] : null;
     String leaving = "--remove".equals(args[2]) ? args[3] : null;
-    CountDownLatch connected = new CountDownLatch(1);
-    Watcher watcher = event -> {
-      if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-        connected.countDown();
-      }
-    };
     ZooKeeperAdmin admin = null;
     try {
-      admin = new ZooKeeperAdmin(args[0], CONNECT_SECONDS * 1000, watcher);
-      if (!connected.await(CONNECT_SECONDS, TimeUnit.SECONDS)) {
-        System.err.println("no connection to " + args[0] + " within " + CONNECT_SECONDS + " s");
-        return FAILED;
-      }
-      admin.addAuthInfo("digest", ("super:" + password.strip()).getBytes(StandardCharsets.UTF_8));
+      admin = connect(args[0], password);
       byte[] membership = admin.reconfigure(joining, leaving, null, fromVersion, new Stat());
       for (String line : new String(membership, StandardCharsets.UTF_8).split("\n")) {
         if (line.startsWith("version=")) {
@@ -95,7 +106,7 @@ public final class EnsembleReconfig {
       System.err.println("refused: " + e.code() + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
       return FAILED;
     } catch (IOException e) {
-      System.err.println("no connection to " + args[0] + ": " + e.getMessage());
+      System.err.println(e.getMessage());
       return FAILED;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -337,9 +337,7 @@ zk_say() {
 zk_reconfig() {
   local output code=0
   output=$(printf '%s\n' "${ZK_ADMIN_PASSWORD:-$(zk_admin_password)}" |
-    timeout 90 java -Xmx32m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-      -Dlogback.configurationFile="$ZK_HOME/etc/logback-cli.xml" -cp "$(zk_classpath)" \
-      io.kubezookeeper.admin.EnsembleReconfig "127.0.0.1:$ZOO_CLIENT_PORT" "$@" 2>&1 >/dev/null) || code=$?
+    zk_admin_tool 90 EnsembleReconfig "127.0.0.1:$ZOO_CLIENT_PORT" "$@" 2>&1 >/dev/null) || code=$?
   ((code != 0)) || return 0
   case $code in
     3) echo "another change came first; trying again" ;;
@@ -392,6 +390,10 @@ zk_watch_leaders() {
 declare -A ZK_MISSES=()
 zk_ensemble_tick() {
   local mode membership version voters count desired refusal id host gone=() why
+  if [[ -e $ZOO_STATE_DIR/stopping ]]; then
+    zk_say "the pod stops (leave.sh ran): no more changes from member $ZK_MYID"
+    return 0
+  fi
   mode=$(zk_4lw "$ZOO_CLIENT_PORT" srvr | sed -n 's/^Mode: //p') || true
   [[ $mode == leader || $mode == follower || $mode == observer ]] || return 0
   membership=$(zk_4lw "$ZOO_CLIENT_PORT" conf | zk_membership) || true

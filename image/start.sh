@@ -436,6 +436,7 @@ main() {
   zk_parse_flags "$@"
   zk_defaults
   zk_validate
+  rm -f "$ZOO_STATE_DIR/stopping" # leave.sh's mark from a stop before this restart in the same pod (/tmp stays)
 
   local host fqdn myid=0 headless namespace domain config mounted=""
   host=$(hostname)

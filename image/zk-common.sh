@@ -12,6 +12,15 @@ zk_classpath() {
   printf '%s' "${jars[*]}"
 }
 
+# zk_admin_tool SECONDS CLASS ARGS...: one of the image's ZooKeeperAdmin tools (image/*.java, io.kubezookeeper.admin)
+# in a small JVM, stopped after SECONDS (exit code 124); the super user's password comes on its stdin.
+zk_admin_tool() {
+  local seconds=$1 class=$2
+  shift 2
+  timeout "$seconds" java -Xmx32m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlogback.configurationFile="$ZK_HOME/etc/logback-cli.xml" \
+    -cp "$(zk_classpath)" "io.kubezookeeper.admin.$class" "$@"
+}
+
 # zk_4lw PORT WORD: send a four-letter word to 127.0.0.1:PORT, print the reply.
 # No trailing newline after the word: ZooKeeper reads four bytes and closes; an unread byte makes the kernel
 # reset the connection and the reply can be lost (why `echo ruok | nc` flakes).

@@ -22,6 +22,7 @@ METRICS_PORT = 7000  # Prometheus /metrics
 # The scripts on the image's PATH that probes and checks exec.
 PROBE_SCRIPT = "ready_live.sh"  # `ready_live.sh PORT ready|live`
 METRICS_SCRIPT = "metrics.sh"  # `metrics.sh PORT`: mntr
+LEAVE_SCRIPT = "leave.sh"  # the preStop hook: a member a scale-down removes leaves the voters first
 
 # The annotation of a node that kwok runs (value "fake"): its pods run no containers.
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"

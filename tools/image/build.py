@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tools import REPO_ROOT
 from tools.base import progress, versions
-from tools.base.contract import METRICS_SCRIPT, PROBE_SCRIPT
+from tools.base.contract import LEAVE_SCRIPT, METRICS_SCRIPT, PROBE_SCRIPT
 from tools.base.errors import UserError
 from tools.base.run import run, which
 from tools.cli.engine import Engine, podman_store
@@ -29,9 +29,10 @@ LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO_ROOT / "build" / "image-context"
 VERSION = versions.image_version()  # image/VERSION
 TAG = f"{versions.IMAGE_NAME}:{VERSION}"
-CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", PROBE_SCRIPT, METRICS_SCRIPT, "zkCli.sh"]
+CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", PROBE_SCRIPT, METRICS_SCRIPT, LEAVE_SCRIPT,
+                 "zkCli.sh"]
 CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java",
-                  "EnsembleReconfig.java"]
+                  "EnsembleReconfig.java", "MemberLeave.java"]
 
 
 def fetch_jars(dest: Path) -> list[Path]:
