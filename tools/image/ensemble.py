@@ -11,7 +11,8 @@ directories in the places of the ensemble ConfigMap (`/etc/zookeeper/ensemble/re
 admin Secret (`/etc/zookeeper/admin/password`, a password made for the run), each file replaced in one rename.
 
 `scale(n)` is `kubectl scale` plus the ConfigMap change in one; `stop`/`start`/`kill`/`replace`/`remove` are what
-happens to a pod; `destroy(keep_volumes)` removes everything the run made (volumes kept, like PVCs, on request).
+happens to a pod, `delete_pod` what the kubelet does when one is deleted (the preStop hook, then the stop);
+`destroy(keep_volumes)` removes everything the run made (volumes kept, like PVCs, on request).
 Probing goes through `exec` into the members (`four_letter`, `metrics`, `probe`), so no traffic leaves the run's own
 network; `address(member)` is for a client on the host that talks to the members of this run only.
 """
@@ -25,6 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,6 +39,7 @@ from tools.base.contract import (
     DATA_VOLUME_DIR,
     ENSEMBLE_DIR,
     ENSEMBLE_KEY,
+    LEAVE_SCRIPT,
     METRICS_PORT,
     PROBE_SCRIPT,
     ZK_HOME,
@@ -76,6 +79,7 @@ def image_template(image: str = TAG, env: dict[str, str | None] | None = None, *
         scratch_mounts=[CONF_DIR],
         replicas=replicas,
         namespace=namespace,
+        pre_stop=[LEAVE_SCRIPT],
     )
 
 
@@ -244,10 +248,18 @@ class Ensemble:
         if self.data_volumes[member] in self.created_volumes:
             self.created_volumes.remove(self.data_volumes[member])
 
+    def delete_pod(self, member: int, grace_seconds: int = 30) -> None:
+        """What the kubelet does to a pod that is deleted: the template's preStop command, then SIGTERM, then
+        SIGKILL once the grace period (which the hook's time counts towards) is over; the container stays."""
+        start = time.monotonic()
+        if self.template.pre_stop:
+            self.exec(member, self.template.pre_stop, timeout=grace_seconds)
+        self.stop(member, timeout=max(1, round(grace_seconds - (time.monotonic() - start))))
+
     def replace(self, member: int, grace_seconds: int = 30) -> None:
-        """A rolling update's step: the pod is deleted (SIGTERM, then SIGKILL after the grace period) and created
-        again from the (possibly changed) template on its volume."""
-        self.stop(member, timeout=grace_seconds)
+        """A rolling update's step: the pod is deleted (delete_pod) and created again from the (possibly changed)
+        template on its volume."""
+        self.delete_pod(member, grace_seconds)
         self.remove(member)
         self.run_member(member)
 
@@ -260,7 +272,10 @@ class Ensemble:
         self.write_settings()
         for member in range(old, replicas):
             self.run_member(member)
-        for member in reversed(range(replicas, old)):
+        condemned = list(reversed(range(replicas, old)))
+        with ThreadPoolExecutor(max_workers=max(1, len(condemned))) as pool:  # Parallel: all deleted at once
+            list(pool.map(self.delete_pod, condemned))
+        for member in condemned:
             self.remove(member)
 
     # -- asking the members -------------------------------------------------------------------------------------

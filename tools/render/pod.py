@@ -30,6 +30,7 @@ class PodTemplate:
     scratch_mounts: list[str] = field(default_factory=list)
     replicas: int = 3
     namespace: str = NAMESPACE  # the pods' metadata.namespace: part of every member's FQDN
+    pre_stop: list[str] = field(default_factory=list)  # the container's preStop exec command, run before a stop
 
     def hostname(self, member: int) -> str:
         return f"{self.statefulset}-{member}"
@@ -80,6 +81,7 @@ def pod_template(manifests: str, source: str) -> PodTemplate:
         data_mount=mounts[claim],
         scratch_mounts=[mounts[name] for name in empty_dirs if name in mounts],
         replicas=int(sts["spec"].get("replicas", 1)),
+        pre_stop=list(container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])),
     )
 
 
