@@ -3,9 +3,9 @@
 The real commands a user types run against a real API server: a server-side strict dry run, then the apply (or
 `helm upgrade --install`) into a namespace that enforces the `restricted` Pod Security Standard; the rollout; where
 the scheduler put each member; the Services' endpoints; the PDB against the eviction API; requests the quorum cannot
-absorb refused (an even count, 3 -> 7, 3 -> 1); scaling 3 -> 5 -> 3 with the one setting, members 0..2 untouched; a
-rolling update watched pod by pod; a second apply (or `helm rollback`, and an upgrade from the previous commit's
-chart); the delete.
+absorb refused (an even count, 3 -> 7, 3 -> 1); scaling 3 -> 5 -> 3 with the one setting, members 0..2 untouched;
+scaling down under a writer (5 -> 3 with an eviction at once, 7 -> 5 -> 3 back to back); a rolling update watched
+pod by pod; a second apply (or `helm rollback`, and an upgrade from the previous commit's chart); the delete.
 
 Where the members run no containers (kwok nodes), the ZooKeeper steps are reported as `not run`, never as passed;
 `--target local` covers them. On kwok nodes (which run nothing) the scenario cordons nodes to give a profile the
@@ -59,6 +59,7 @@ STEPS: tuple[tuple[str, Callable[[KubeContext], str], str], ...] = (
     ("pdb-eviction", disruption.pdb_eviction, ALWAYS),
     ("scale-refused", scaling.scale_refused, ALWAYS),
     ("scale-out-and-back", scaling.scale_out_and_back, ALWAYS),
+    ("scale-down-under-load", scaling.scale_down_under_load, MEMBERS_RUN),
     ("rolling-update", update.rolling_update, ALWAYS),
     ("reapply-or-rollback", update.reapply_or_rollback, ALWAYS),
     ("delete-keeps-pvcs", teardown.delete_keeps_pvcs, ALWAYS),

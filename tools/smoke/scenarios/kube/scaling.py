@@ -18,6 +18,8 @@ from tools.cli import zookeeper
 from tools.cli.kubectl import TIMEOUT as KUBECTL_TIMEOUT
 from tools.smoke.scenario import NotRun, StepFailed
 from tools.smoke.scenarios.kube.context import KubeContext
+from tools.smoke.scenarios.kube.disruption import wait_replaced
+from tools.smoke.scenarios.kube.update import cluster_writer
 
 SCALED_TO = 5  # 3 -> 5 -> 3: the step each way changes 2 members, which 5 members can lose with a quorum left
 FIVE_MEMBERS = "components/five-members"
@@ -84,8 +86,7 @@ def scale_out_and_back(s: KubeContext) -> str:
     s.report.timings["scale_down"] = time.monotonic() - start
     voters_down = ""
     if s.members_run_containers():
-        # Until the leader removes the gone members (once the kubelet has refreshed its mounted count), the
-        # ensemble counts 5 voters with 3 up: a quorum, but none to spare, so nothing else may go down before.
+        # the members scaled away left the voters in their preStop hook (image/leave.sh) before their pods went
         voters_down = voting_sets(s, range(members))
         s.report.timings["scale_down_voters"] = time.monotonic() - start
         voters_down = f"; {voters_down} {s.report.timings['scale_down_voters']:.1f} s after the scale-down began"
@@ -306,3 +307,95 @@ def zk_voters(conf: str) -> set[str]:
     excluded)."""
     membership = zookeeper.parse_conf(conf)
     return {str(voter) for voter in membership.voters} if membership else set()
+
+
+# -- scaling down under load ---------------------------------------------------------------------------------------
+
+LEAVE_GAP_SECONDS = 5.0  # the longest write gap a planned scale-down, and an eviction right after it, may cause
+EVICT_TRIES_SECONDS = 10.0  # the PDB may still count the old pods for a moment after the scale-down
+
+
+def scale_down_under_load(s: KubeContext) -> str:
+    """With a writer counting: 3 -> 5, then 5 -> 3 and at once the eviction of a member that stays; then 3 -> 5 -> 7,
+    and 7 -> 5 -> 3 with the second step sent right after the first. The condemned members leave the voters in
+    their preStop hook (image/leave.sh) while they still vote, so every membership on the way has its quorum: no
+    acknowledged write lost, no write gap over LEAVE_GAP_SECONDS, and the voters follow without a hand edit. The
+    counts go as `helm upgrade --set replicas=N` or as the overlay rendered with N applied by kubectl (what
+    `helm template | kubectl apply` and GitOps tools do)."""
+    members = s.kube.members
+    s.wait_for_quorum(s.everyone, "before_scale_down_under_load")
+    writer = cluster_writer(s)
+    timings = s.report.timings
+    try:
+        with writer:
+            grow(s, [5])
+            start = time.monotonic()
+            set_count(s, members)
+            victim, evicted_after = evict_at_once(s, 1)
+            wait_pod_count(s, members, seconds=KUBECTL_TIMEOUT)
+            s.rollout_status()
+            shrunk = voting_sets(s, range(members))
+            timings["scale_5_to_3_then_evict"] = time.monotonic() - start
+            gap_evict = writer.longest_gap(start, time.monotonic())
+            grow(s, [5, 7])
+            start = time.monotonic()
+            set_count(s, 5)
+            set_count(s, members)
+            wait_pod_count(s, members, seconds=KUBECTL_TIMEOUT)
+            s.rollout_status()
+            voting_sets(s, range(members))
+            timings["scale_7_to_5_to_3"] = time.monotonic() - start
+            gap_two_steps = writer.longest_gap(start, time.monotonic())
+        written = writer.verify()
+        s.report.measurements["scale_down_under_load_writer"] = writer.verdict.measurements()
+    finally:
+        writer.close()
+    s.report.measurements["scale_down_write_gaps_seconds"] = {"5_to_3_then_evict": round(gap_evict, 2),
+                                                              "7_to_5_to_3": round(gap_two_steps, 2)}
+    for gap, what in ((gap_evict, f"5 -> 3 and the eviction of {victim}"), (gap_two_steps, "7 -> 5 -> 3")):
+        if gap > LEAVE_GAP_SECONDS:
+            raise StepFailed(f"{what}: a write gap of {gap:.1f} s (at most {LEAVE_GAP_SECONDS:.0f} s: the quorum "
+                             f"must hold through a planned scale-down); {written}")
+    return (f"5 -> 3, {victim} evicted {evicted_after:.1f} s later (allowed): {shrunk} "
+            f"{timings['scale_5_to_3_then_evict']:.1f} s after the scale-down, longest write gap {gap_evict:.2f} s; "
+            f"7 -> 5 -> 3 back to back: voters {{1,2,3}} after {timings['scale_7_to_5_to_3']:.1f} s, longest write "
+            f"gap {gap_two_steps:.2f} s; {written}")
+
+
+def set_count(s: KubeContext, members: int) -> None:
+    """The one setting, sent without waiting: `helm upgrade --set replicas=N`, or the overlay rendered with N
+    (StatefulSet and ensemble ConfigMap) applied by kubectl."""
+    if s.kube.via == "helm":
+        result, words = s.kube.apply(set_values=[f"replicas={members}"], check=False), f"helm --set replicas={members}"
+    else:
+        result = s.kube.kubectl.apply(manifests=scale_manifests(s, members), check=False, timeout=KUBECTL_TIMEOUT)
+        words = f"kubectl apply of the overlay with replicas {members}"
+    if result.code != 0:
+        raise StepFailed(f"{words} failed: {refusal_line(result.stderr)}")
+
+
+def grow(s: KubeContext, counts: list[int]) -> None:
+    """Each count in turn, every member Ready and a voter before the next."""
+    for members in counts:
+        set_count(s, members)
+        wait_pod_count(s, members, seconds=KUBECTL_TIMEOUT)
+        s.rollout_status()
+        voting_sets(s, range(members))
+
+
+def evict_at_once(s: KubeContext, member: int) -> tuple[str, float]:
+    """Evict the member's pod right after a scale-down (retried while the PDB still counts the pods going away);
+    wait until the StatefulSet has it back. Returns the pod and the seconds from the call to the allowed eviction."""
+    pod, start = s.kube.pod(member), time.monotonic()
+    uid = s.pod_json(pod)["metadata"]["uid"]
+    while True:
+        result = s.kube.kubectl.evict(pod, check=False)
+        if result.code == 0:
+            break
+        if time.monotonic() - start > EVICT_TRIES_SECONDS:
+            raise StepFailed(f"evicting {pod} right after the scale-down was refused for {EVICT_TRIES_SECONDS:.0f} "
+                             f"s: {result.stderr.strip()}")
+        time.sleep(0.5)
+    evicted_after = time.monotonic() - start
+    wait_replaced(s, pod, uid)
+    return pod, evicted_after
