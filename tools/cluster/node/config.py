@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from tools.cluster.pki import SERVICE_CLUSTER_IP_RANGE
+
 NODE_NAME = "kz-real-1"
 BRIDGE = "kzbr0"
 POD_SUBNET = "10.250.0.0/24"  # the real node's pods; kwok's fake pod IPs come from 10.244.0.0/16
@@ -97,7 +99,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 
 
 def cni_conflist(layout: Layout) -> str:
-    """One bridge (created by `up` with NODE_IP, so the kubelet and CoreDNS can bind before the first pod)."""
+    """One bridge (created by `up` with NODE_IP, so the kubelet and CoreDNS can bind before the first pod). The pods'
+    route to the Services' range goes through it, where kube-proxy's rules send a ClusterIP on (the `kubernetes`
+    Service: the members' pre-stop hook asks the API server)."""
     return json.dumps(
         {
             "cniVersion": "1.0.0",
@@ -112,6 +116,7 @@ def cni_conflist(layout: Layout) -> str:
                     "ipam": {
                         "type": "host-local",
                         "ranges": [[{"subnet": POD_SUBNET, "gateway": NODE_IP}]],
+                        "routes": [{"dst": SERVICE_CLUSTER_IP_RANGE}],
                         "dataDir": str(layout.path("cni", "ipam")),
                     },
                 }
