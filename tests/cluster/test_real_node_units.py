@@ -83,6 +83,7 @@ def test_cni_config_puts_ipam_state_under_the_node_dir():
     bridge = conflist["plugins"][0]
     assert bridge["bridge"] == config.BRIDGE and bridge["ipam"]["dataDir"].startswith(str(LAYOUT.root))
     assert bridge["ipam"]["ranges"][0][0] == {"subnet": config.POD_SUBNET, "gateway": config.NODE_IP}
+    assert bridge["ipam"]["routes"] == [{"dst": "10.96.0.0/16"}]  # ClusterIPs (the kubernetes Service) via the bridge
 
 
 def test_corefile_serves_the_cluster_domain_on_the_bridge_only():

@@ -827,3 +827,43 @@ def test_the_super_digest_is_zookeepers_base64_sha1_of_super_and_the_password():
 def test_the_ensemble_loops_timings_are_checked(setting, value, says):
     [line] = error_lines(validate(**{setting: value}))
     assert line == f"error: {setting}='{value}' {says}"
+
+
+# -- leave.sh, the pre-stop hook -----------------------------------------------------------------------------------
+
+LEAVE = IMAGE / "leave.sh"
+
+
+def test_the_pre_stop_hook_hands_memberleave_this_member_and_the_password_on_stdin(pod):
+    """leave.sh marks the member as stopping, runs MemberLeave with myid = ordinal + 1, the StatefulSet's name, the
+    namespace, the mounted count and its time budget, the password on stdin only, and says the tool's line."""
+    _, tmp_path = pod
+    (tmp_path / "bin" / "java").write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/java-args"\ncat > "{tmp_path}/java-stdin"\n'
+        'echo "member 3 left the voters before stopping"\n'
+    )
+    env = clean_env(PATH=f"{tmp_path / 'bin'}:{os.environ['PATH']}", FAKE_FQDN="zk-zookeeper-2.zk-hl",
+                    POD_NAMESPACE="team-a", ZOO_STATE_DIR=str(tmp_path / "state"),
+                    ZOO_ADMIN_PASSWORD_FILE=str(tmp_path / "admin" / "password"),
+                    ZOO_REPLICAS_FILE=str(tmp_path / "replicas"))
+    result = subprocess.run(["bash", str(LEAVE)], capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "leave.sh: member 3 left the voters before stopping"
+    args = (tmp_path / "java-args").read_text().split()
+    assert args[args.index("io.kubezookeeper.admin.MemberLeave") + 1:] == [
+        "127.0.0.1:2181", "3", "zk-zookeeper", "team-a", str(tmp_path / "replicas"), "20"]
+    assert PASSWORD not in " ".join(args) and (tmp_path / "java-stdin").read_text().strip() == PASSWORD
+    assert (tmp_path / "state" / "stopping").exists()
+
+
+def test_a_stopping_member_makes_no_more_changes_and_its_next_start_clears_the_mark(pod, tmp_path):
+    start, _ = pod
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "stopping").write_text("")
+    env = clean_env(ZK_MYID="3", ZOO_STATE_DIR=str(state), ZOO_CLIENT_PORT="1")
+    result = bash('zk_4lw() { echo "asked $2" >&2; }; zk_ensemble_tick', env=env)
+    assert "asked" not in result.stderr  # not even srvr: the tick returns before it looks
+    assert "the pod stops (leave.sh ran): no more changes from member 3" in result.stderr
+    start(ZOO_HEAP="256m")
+    assert not (state / "stopping").exists()
