@@ -30,17 +30,21 @@ import org.apache.zookeeper.data.Stat;
  * stops next.
  *
  * <p>Usage: {@code MemberLeave HOST:PORT MYID STATEFULSET NAMESPACE REPLICAS_FILE SECONDS}; the super user's
- * password on stdin. The count is the StatefulSet's live {@code spec.replicas}, read from the API server (its scale
- * subresource, with the pod's projected ServiceAccount token): the mounted count (REPLICAS_FILE) lags a scale-down by
- * up to a minute or two, and a pod cannot tell a scale-down from a restart otherwise. When the API server cannot be
- * asked, the mounted count decides, and the line says so. A member at or above the count removes itself (retried
- * while another change runs, for at most SECONDS); any other member, a StatefulSet that is gone (an uninstall) and
- * replicas 0 (a pause) stop without a change. Exit codes: 0 nothing to do or left, 2 usage, 6 could not leave. One
+ * password on stdin. The count is the live {@code replicas} of the ensemble ConfigMap ({@code STATEFULSET-ensemble},
+ * the one setting that changes together with the StatefulSet's replicas), read from the API server with the pod's
+ * projected ServiceAccount token: its mounted copy (REPLICAS_FILE) lags a change by up to a minute or two, and a pod
+ * cannot tell a scale-down from a restart otherwise. {@code kubectl scale} alone leaves that count as it is, so it
+ * stops pods without a change, as a node failure would. When the API server cannot be asked, the mounted count
+ * decides, and the line says so. A member at or above the count removes itself (retried while another change runs,
+ * for at most SECONDS); any other member, a ConfigMap that is gone (an uninstall) and replicas 0 stop without a
+ * change. Exit codes: 0 nothing to do or left, 2 usage, 6 could not leave. One
  * line on stdout says what happened.
  */
 public final class MemberLeave {
   static final Path ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
-  static final Pattern SPEC_REPLICAS = Pattern.compile("\"spec\"\\s*:\\s*\\{\\s*(\"replicas\"\\s*:\\s*(\\d+))?");
+  // the `replicas` key of the ConfigMap's data (an escaped copy in an annotation does not match: its quotes are \")
+  static final Pattern DATA_REPLICAS =
+      Pattern.compile("\"data\"\\s*:\\s*\\{[^}]*\"replicas\"\\s*:\\s*\"\\s*(\\d+)\\s*\"");
   static final Pattern SERVER = Pattern.compile("^server\\.(\\d+)=([^;]*)");
   static final int RETRY_MILLIS = 500;
 
@@ -171,8 +175,9 @@ public final class MemberLeave {
         .connectTimeout(Duration.ofSeconds(5))
         .build();
     String where = host.contains(":") ? "[" + host + "]" : host;
-    URI uri = URI.create("https://" + where + ":" + port + "/apis/apps/v1/namespaces/" + namespace
-        + "/statefulsets/" + statefulset + "/scale");
+    String configMap = statefulset + "-ensemble";
+    URI uri = URI.create("https://" + where + ":" + port + "/api/v1/namespaces/" + namespace + "/configmaps/"
+        + configMap);
     HttpRequest request = HttpRequest.newBuilder(uri)
         .header("Authorization", "Bearer " + token)
         .header("Accept", "application/json")
@@ -181,17 +186,16 @@ public final class MemberLeave {
         .build();
     HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() == 404) {
-      return new Count(0, "StatefulSet " + namespace + "/" + statefulset + " is gone (an uninstall)", true);
+      return new Count(0, "ConfigMap " + namespace + "/" + configMap + " is gone (an uninstall)", true);
     }
     if (response.statusCode() != 200) {
       throw new IOException("GET " + uri.getPath() + " answered " + response.statusCode());
     }
-    Matcher matcher = SPEC_REPLICAS.matcher(response.body());
+    Matcher matcher = DATA_REPLICAS.matcher(response.body());
     if (!matcher.find()) {
-      throw new IOException("GET " + uri.getPath() + " answered no spec");
+      throw new IOException("ConfigMap " + configMap + " has no data.replicas count");
     }
-    int replicas = matcher.group(2) == null ? 0 : Integer.parseInt(matcher.group(2)); // omitted when 0
-    return new Count(replicas, "the StatefulSet's live spec.replicas", false);
+    return new Count(Integer.parseInt(matcher.group(1)), "the live count in ConfigMap " + configMap, false);
   }
 
   static SSLContext trusting(Path caFile) throws IOException, GeneralSecurityException {

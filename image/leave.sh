@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: leave.sh (the StatefulSet's preStop hook; no arguments)
 # A member that a scale-down removes leaves the voting set before its pod stops (image/MemberLeave.java reads the
-# StatefulSet's live replicas from the API server, else the mounted count), so every membership on the way down
+# ensemble ConfigMap's live count from the API server, else the mounted copy), so every membership on the way down
 # keeps its quorum, whatever stops next. Any other member (a restart, a rolling update, a drain) stops at once.
 # From here on the member's own ensemble loop changes nothing ($ZOO_STATE_DIR/stopping): it would add a member
 # that just left back in. The kubelet shows a hook's output only when the hook fails, so the line also goes to the
