@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -107,6 +107,8 @@ class Ensemble:
         self.settings: Path | None = None  # <dir>/ensemble/replicas and <dir>/admin/password, mounted read-only
         self.data_volumes = {member: f"{self.prefix}-data-{member}" for member in range(self.max_members)}
         self.created_volumes: list[str] = []
+        self._deletions: ThreadPoolExecutor | None = None  # pods a scale-down deletes, each beside the others
+        self._deleting: list[Future] = []
 
     # -- names and addresses ------------------------------------------------------------------------------------
 
@@ -178,6 +180,9 @@ class Ensemble:
     def destroy(self, keep_volumes: bool = False) -> list[str]:
         """Remove every member a scale may have made, the network and the settings; the volumes too unless
         keep_volumes. Safe after a partial create. Returns the volumes kept."""
+        if self._deletions is not None:
+            self._deletions.shutdown(wait=True)
+            self._deletions, self._deleting = None, []
         for member in range(self.max_members):
             self.engine.rm(self.name(member))
         self.engine.network_rm(self.network)
@@ -263,20 +268,33 @@ class Ensemble:
         self.remove(member)
         self.run_member(member)
 
-    def scale(self, replicas: int) -> None:
+    def scale(self, replicas: int, wait: bool = True) -> None:
         """`replicas` in the ConfigMap and the StatefulSet at once: every member sees the new count, new members start
-        on their own (possibly kept) volumes, members at or above the new count are deleted (their volumes stay)."""
+        on their own (possibly kept) volumes, members at or above the new count are deleted (delete_pod, all at
+        once as the Parallel policy does; their volumes stay). wait=False returns while the deleted members still
+        run their hooks, as the next `kubectl apply` does; settle() waits for them."""
         if not 1 <= replicas <= self.max_members:
             raise UserError(f"the local ensemble runs 1 to {self.max_members} members, not {replicas}")
         old, self.size = self.size, replicas
         self.write_settings()
         for member in range(old, replicas):
             self.run_member(member)
-        condemned = list(reversed(range(replicas, old)))
-        with ThreadPoolExecutor(max_workers=max(1, len(condemned))) as pool:  # Parallel: all deleted at once
-            list(pool.map(self.delete_pod, condemned))
-        for member in condemned:
-            self.remove(member)
+        if self._deletions is None:
+            self._deletions = ThreadPoolExecutor(max_workers=self.max_members, thread_name_prefix="pod-delete")
+        self._deleting += [self._deletions.submit(self._delete_and_remove, member)
+                           for member in reversed(range(replicas, old))]
+        if wait:
+            self.settle()
+
+    def settle(self) -> None:
+        """Wait until every pod deletion a scale started is done (its hook run, its container gone)."""
+        deleting, self._deleting = self._deleting, []
+        for deletion in deleting:
+            deletion.result()
+
+    def _delete_and_remove(self, member: int) -> None:
+        self.delete_pod(member)
+        self.remove(member)
 
     # -- asking the members -------------------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ from tools.smoke.scenario import StepFailed
 
 ROOT = "/kz-writer"
 UNAVAILABLE_GAP = 1.0  # seconds without an acknowledged write that count as unavailable (kazoo writes ~15/s)
+PLANNED_GAP_SECONDS = 5.0  # the longest write gap a planned operation (a scale-down, then a drain) may cause
 SETTLE = 180.0  # seconds the read-back waits for a leader and every member to answer
 
 

@@ -108,9 +108,14 @@ class LocalTarget(Target):
 
     # -- scaling and failures (the scale scenario) --------------------------------------------------------------
 
-    def scale(self, replicas: int) -> None:
-        """`replicas` in the ConfigMap and the StatefulSet at once (Ensemble.scale)."""
-        self.ensemble.scale(replicas)
+    def scale(self, replicas: int, wait: bool = True) -> None:
+        """`replicas` in the ConfigMap and the StatefulSet at once (Ensemble.scale; wait=False returns while the
+        deleted members still run their pre-stop hooks)."""
+        self.ensemble.scale(replicas, wait=wait)
+
+    def settle(self) -> None:
+        """Wait for the pod deletions a scale started (Ensemble.settle)."""
+        self.ensemble.settle()
 
     def kill(self, member: int) -> None:
         """kill -9 of the member's JVM (its container's PID 1)."""

@@ -20,6 +20,7 @@ from tools.smoke.scenario import NotRun, StepFailed
 from tools.smoke.scenarios.kube.context import KubeContext
 from tools.smoke.scenarios.kube.disruption import wait_replaced
 from tools.smoke.scenarios.kube.update import cluster_writer
+from tools.smoke.writer import PLANNED_GAP_SECONDS
 
 SCALED_TO = 5  # 3 -> 5 -> 3: the step each way changes 2 members, which 5 members can lose with a quorum left
 FIVE_MEMBERS = "components/five-members"
@@ -311,7 +312,6 @@ def zk_voters(conf: str) -> set[str]:
 
 # -- scaling down under load ---------------------------------------------------------------------------------------
 
-LEAVE_GAP_SECONDS = 5.0  # the longest write gap a planned scale-down, and an eviction right after it, may cause
 EVICT_TRIES_SECONDS = 10.0  # the PDB may still count the old pods for a moment after the scale-down
 
 
@@ -319,7 +319,7 @@ def scale_down_under_load(s: KubeContext) -> str:
     """With a writer counting: 3 -> 5, then 5 -> 3 and at once the eviction of a member that stays; then 3 -> 5 -> 7,
     and 7 -> 5 -> 3 with the second step sent right after the first. The condemned members leave the voters in
     their preStop hook (image/leave.sh) while they still vote, so every membership on the way has its quorum: no
-    acknowledged write lost, no write gap over LEAVE_GAP_SECONDS, and the voters follow without a hand edit. The
+    acknowledged write lost, no write gap over PLANNED_GAP_SECONDS, and the voters follow without a hand edit. The
     counts go as `helm upgrade --set replicas=N` or as the overlay rendered with N applied by kubectl (what
     `helm template | kubectl apply` and GitOps tools do)."""
     members = s.kube.members
@@ -353,8 +353,8 @@ def scale_down_under_load(s: KubeContext) -> str:
     s.report.measurements["scale_down_write_gaps_seconds"] = {"5_to_3_then_evict": round(gap_evict, 2),
                                                               "7_to_5_to_3": round(gap_two_steps, 2)}
     for gap, what in ((gap_evict, f"5 -> 3 and the eviction of {victim}"), (gap_two_steps, "7 -> 5 -> 3")):
-        if gap > LEAVE_GAP_SECONDS:
-            raise StepFailed(f"{what}: a write gap of {gap:.1f} s (at most {LEAVE_GAP_SECONDS:.0f} s: the quorum "
+        if gap > PLANNED_GAP_SECONDS:
+            raise StepFailed(f"{what}: a write gap of {gap:.1f} s (at most {PLANNED_GAP_SECONDS:.0f} s: the quorum "
                              f"must hold through a planned scale-down); {written}")
     return (f"5 -> 3, {victim} evicted {evicted_after:.1f} s later (allowed): {shrunk} "
             f"{timings['scale_5_to_3_then_evict']:.1f} s after the scale-down, longest write gap {gap_evict:.2f} s; "
