@@ -45,8 +45,8 @@ def test_the_scale_scenario_keeps_every_acknowledged_write_and_reports_its_numbe
     for key in ("quorum_at_start", "scale_3_to_5", "scale_5_to_3", "rolling_update", "kill_mid_scale",
                 "empty_member_cut_off", "scale_3_to_5_to_7", "scale_7_to_5_to_3"):
         assert report["timings"][key] > 0
-    # the members scaled away left the voters before they stopped: no election, no gap a client would notice
-    assert measured["scale_7_to_5_to_3"]["elections"] == 0
+    # the members scaled away left the voters before they stopped: no gap a client would notice (an election
+    # happens only when the leader is one of them)
     assert measured["scale_7_to_5_to_3"]["longest_write_gap_seconds"] <= 5
     assert "acknowledged writes lost: 0" in result.stdout
     run_id = report["target"].rsplit("run ", 1)[1]
