@@ -43,6 +43,11 @@ zk_member_line() {
   echo "server.$1=$(zk_member_host $(($1 - 1))):$ZOO_SERVER_PORT:$ZOO_ELECTION_PORT:${2:-participant};0.0.0.0:$ZOO_CLIENT_PORT"
 }
 
+# zk_peer_word HOST WORD: a four-letter word to another member's client port, within ZK_PEER_4LW_TIMEOUT.
+zk_peer_word() {
+  ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$1" "$ZOO_CLIENT_PORT" "$2"
+}
+
 # zk_membership: the membership in a `conf` reply on stdin: its server.N lines, then version=<hex> when there is one.
 zk_membership() {
   awk '/^server\.[0-9]+=/ { print } /^version=/ { version = $0 } END { if (version) print version }'
@@ -138,9 +143,9 @@ zk_leader_membership() {
   local id host reply
   for id in $(zk_candidates "$1"); do
     host=$(zk_member_host $((id - 1)))
-    reply=$(ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$host" "$ZOO_CLIENT_PORT" srvr) || true
+    reply=$(zk_peer_word "$host" srvr) || true
     [[ $reply == *"Mode: leader"* ]] || continue
-    reply=$(ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$host" "$ZOO_CLIENT_PORT" conf | zk_membership) || true
+    reply=$(zk_peer_word "$host" conf | zk_membership) || true
     if [[ -n $(zk_membership_version "$reply") ]]; then
       echo "$reply"
       return 0
@@ -151,8 +156,7 @@ zk_leader_membership() {
 # zk_write_dynamic FILE MEMBERSHIP: write the server lines of MEMBERSHIP (no version line: ZooKeeper reads the
 # version from the file name) as ZooKeeper writes them, sorted, atomically.
 zk_write_dynamic() {
-  grep '^server\.' <<<"$2" | sort >"$1.tmp"
-  mv -f "$1.tmp" "$1"
+  grep '^server\.' <<<"$2" | sort | zk_write_atomic "$1"
 }
 
 # zk_write_joining FILE MEMBERSHIP: MEMBERSHIP's voters with weight 1 and this member with weight 0, one group. The
@@ -172,16 +176,14 @@ zk_write_joining() {
       echo "weight.$id=1"
     done
     echo "weight.$ZK_MYID=0"
-  } | sort >"$1.tmp"
-  mv -f "$1.tmp" "$1"
+  } | sort | zk_write_atomic "$1"
 }
 
 # zk_set_phase PHASE [WHY]: what start.sh is doing (waiting, starting), for ready_live.sh: a member that waits on
 # purpose is live, and says why it is not ready. The line names start.sh's pid, which java keeps (exec).
 zk_set_phase() {
   mkdir -p "$ZOO_STATE_DIR"
-  printf '%s %s %s\n' "$1" "$$" "${2:-}" >"$ZOO_STATE_DIR/phase.tmp"
-  mv -f "$ZOO_STATE_DIR/phase.tmp" "$ZOO_STATE_DIR/phase"
+  printf '%s %s %s\n' "$1" "$$" "${2:-}" | zk_write_atomic "$ZOO_STATE_DIR/phase"
 }
 
 # zk_founding_count: the desired count when this member is one of the founders (its ordinal below it); nothing when
@@ -354,8 +356,7 @@ zk_reconfig() {
 zk_other_leader() {
   local id
   for id in $(zk_candidates <(printf '%s\n' "$1")); do
-    if [[ $(ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$(zk_member_host $((id - 1)))" "$ZOO_CLIENT_PORT" srvr) == \
-      *"Mode: leader"* ]]; then
+    if [[ $(zk_peer_word "$(zk_member_host $((id - 1)))" srvr) == *"Mode: leader"* ]]; then
       echo "$id"
       return 0
     fi
@@ -382,8 +383,7 @@ zk_watch_leaders() {
   fi
   zk_say "member $other leads too: two ensembles; member $ZK_MYID refuses readiness while it sees another leader"
   mkdir -p "$ZOO_STATE_DIR"
-  echo "$other" >"$ZOO_STATE_DIR/other-leader.tmp"
-  mv -f "$ZOO_STATE_DIR/other-leader.tmp" "$ZOO_STATE_DIR/other-leader"
+  echo "$other" | zk_write_atomic "$ZOO_STATE_DIR/other-leader"
 }
 
 # zk_ensemble_tick: one look at the membership, and at most one change (see the header).
@@ -432,7 +432,7 @@ zk_ensemble_tick() {
   for id in $voters; do
     ((id - 1 >= desired && id != ZK_MYID)) || continue
     host=$(zk_member_address "$membership" "$id")
-    if [[ $(ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$host" "$ZOO_CLIENT_PORT" ruok) == imok ]]; then
+    if [[ $(zk_peer_word "$host" ruok) == imok ]]; then
       ZK_MISSES[$id]=0
       continue
     fi

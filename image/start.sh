@@ -386,8 +386,7 @@ zk_write_config() {
     else
       echo "standaloneEnabled=true"
     fi
-  } >"$file.tmp"
-  mv -f "$file.tmp" "$file"
+  } | zk_write_atomic "$file"
 }
 
 # The image's class-data-sharing archive of what a member loads from start to quorum (image/cds-train.sh writes

@@ -21,6 +21,12 @@ zk_admin_tool() {
     -cp "$(zk_classpath)" "io.kubezookeeper.admin.$class" "$@"
 }
 
+# zk_write_atomic FILE: stdin into FILE in one rename (a reader never sees half of it).
+zk_write_atomic() {
+  cat >"$1.tmp"
+  mv -f "$1.tmp" "$1"
+}
+
 # zk_4lw PORT WORD: send a four-letter word to 127.0.0.1:PORT, print the reply.
 # No trailing newline after the word: ZooKeeper reads four bytes and closes; an unread byte makes the kernel
 # reset the connection and the reply can be lost (why `echo ruok | nc` flakes).
