@@ -34,8 +34,9 @@ class Scenario:
 def test_the_writer_goes_over_kazoo_only_where_the_pods_answer(monkeypatch, answers, transport):
     asked = []
     monkeypatch.setattr(zookeeper, "four_letter_at", lambda address, word: asked.append(address) or answers)
-    chosen = update.cluster_writer(Scenario())
+    chosen = update.cluster_writer(Scenario(), "/kz-writer-test")
     assert isinstance(chosen.transport, transport) and asked == ["10.250.0.10"]
+    assert chosen.root == "/kz-writer-test"
     if transport is writer.KazooTransport:
         assert chosen.transport.client.hosts == [("10.96.0.7", 2181)]  # the client Service, not the headless one
         assert chosen.transport.hosts() == {n: f"10.250.0.{10 + n}:2181" for n in range(3)}

@@ -312,6 +312,7 @@ def zk_voters(conf: str) -> set[str]:
 
 # -- scaling down under load ---------------------------------------------------------------------------------------
 
+SCALE_WRITER_ROOT = "/kz-writer-scale-down"
 EVICT_TRIES_SECONDS = 10.0  # the PDB may still count the old pods for a moment after the scale-down
 
 
@@ -324,7 +325,7 @@ def scale_down_under_load(s: KubeContext) -> str:
     `helm template | kubectl apply` and GitOps tools do)."""
     members = s.kube.members
     s.wait_for_quorum(s.everyone, "before_scale_down_under_load")
-    writer = cluster_writer(s)
+    writer = cluster_writer(s, SCALE_WRITER_ROOT)
     timings = s.report.timings
     try:
         with writer:

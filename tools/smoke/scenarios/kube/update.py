@@ -25,7 +25,7 @@ from tools.smoke.targets.kube import RELEASE, SELECTOR
 from tools.smoke.writer import ExecTransport, KazooTransport, Writer
 
 ROLLED_SUFFIX = "-rolled"
-WRITER_ROOT = "/kz-writer"
+WRITER_ROOT = "/kz-writer-rolling-update"
 
 
 def rolling_update(s: KubeContext) -> str:
@@ -35,7 +35,7 @@ def rolling_update(s: KubeContext) -> str:
     if s.members_run_containers():
         # every member serving first: the member the previous step evicted may still be on its way back
         s.wait_for_quorum(s.everyone, "before_rolling_update")
-        writer = cluster_writer(s)
+        writer = cluster_writer(s, WRITER_ROOT)
     configmaps_before = s.configmap_names()
     written = ""
     try:
@@ -165,11 +165,12 @@ def previous_chart_commit() -> str | None:
 # -- watching it ---------------------------------------------------------------------------------------------------
 
 
-def cluster_writer(s: KubeContext) -> Writer:
+def cluster_writer(s: KubeContext, root: str) -> Writer:
     """The one writer (tools/smoke/writer.py) with the checks of the local target. Where this process reaches the
     pods (the real node runs them beside it), over kazoo: the writes through the client Service (kube-proxy moves the
     session when a member goes), each member read back at its pod's current address. Elsewhere (a remote cluster),
-    through `kubectl exec` (a zkCli.sh per write inside a member)."""
+    through `kubectl exec` (a zkCli.sh per write inside a member). Each step writes under a root of its own: a
+    writer numbers its nodes from 1, so another step's nodes under the same root would refuse every create."""
     def members() -> dict[int, str]:
         return {int(pod["metadata"]["name"].rsplit("-", 1)[1]): pod["status"]["podIP"]
                 for pod in s.pods() if (pod.get("status") or {}).get("podIP")}
@@ -181,8 +182,8 @@ def cluster_writer(s: KubeContext) -> Writer:
         client = f"{services[0]['spec']['clusterIP']}:{zookeeper.CLIENT_PORT}"
         return Writer(KazooTransport([client], readers=lambda: {member: f"{address}:{zookeeper.CLIENT_PORT}"
                                                                  for member, address in members().items()}),
-                      root=WRITER_ROOT)
-    return Writer(ExecTransport(s.target.exec, s.kube.members), root=WRITER_ROOT)
+                      root=root)
+    return Writer(ExecTransport(s.target.exec, s.kube.members), root=root)
 
 
 class UnavailabilityWatch:
