@@ -37,15 +37,23 @@ zk_member_host() {
   echo "$ZK_STS-$1.$ZK_PEER_DOMAIN"
 }
 
-# zk_member_line MYID [ROLE]: the member's line in a dynamic config (ROLE participant, the default, or observer;
-# clients on every address).
+# zk_member_line MYID [ROLE]: the member's line in a dynamic config (ROLE participant, the default, or observer). Its
+# plaintext client port listens on every address, or on 127.0.0.1 only with TLS on (image/tls.sh: clients use the
+# secure port; the probes and the loop stay inside the pod).
 zk_member_line() {
-  echo "server.$1=$(zk_member_host $(($1 - 1))):$ZOO_SERVER_PORT:$ZOO_ELECTION_PORT:${2:-participant};0.0.0.0:$ZOO_CLIENT_PORT"
+  local clients=0.0.0.0
+  [[ -z ${ZK_TLS:-} ]] || clients=127.0.0.1
+  echo "server.$1=$(zk_member_host $(($1 - 1))):$ZOO_SERVER_PORT:$ZOO_ELECTION_PORT:${2:-participant};$clients:$ZOO_CLIENT_PORT"
 }
 
-# zk_peer_word HOST WORD: a four-letter word to another member's client port, within ZK_PEER_4LW_TIMEOUT.
+# zk_peer_word HOST WORD: a four-letter word to another member, within ZK_PEER_4LW_TIMEOUT: its client port, or with
+# TLS on its secure port as this member (image/tls.sh).
 zk_peer_word() {
-  ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$1" "$ZOO_CLIENT_PORT" "$2"
+  if [[ -n ${ZK_TLS:-} ]]; then
+    ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_tls_word "$1" "$2"
+  else
+    ZK_4LW_TIMEOUT=$ZK_PEER_4LW_TIMEOUT zk_4lw_at "$1" "$ZOO_CLIENT_PORT" "$2"
+  fi
 }
 
 # zk_membership: the membership in a `conf` reply on stdin: its server.N lines, then version=<hex> when there is one.
@@ -393,6 +401,10 @@ zk_ensemble_tick() {
   if [[ -e $ZOO_STATE_DIR/stopping ]]; then
     zk_say "the pod stops (leave.sh ran): no more changes from member $ZK_MYID"
     return 0
+  fi
+  if [[ -n ${ZK_TLS:-} ]]; then
+    why=$(zk_tls_refresh "$(zk_member_host "$ZK_ORDINAL")")
+    [[ -z $why ]] || zk_say "$why"
   fi
   mode=$(zk_4lw "$ZOO_CLIENT_PORT" srvr | sed -n 's/^Mode: //p') || true
   [[ $mode == leader || $mode == follower || $mode == observer ]] || return 0

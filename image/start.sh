@@ -13,13 +13,16 @@ set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/zk-common.sh"
 # shellcheck source-path=SCRIPTDIR source=ensemble.sh
 source "$(dirname "${BASH_SOURCE[0]}")/ensemble.sh"
+# shellcheck source-path=SCRIPTDIR source=tls.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tls.sh"
 
 GENERATED_MARK="# Written by start.sh; a zoo.cfg without this line is the user's own and is left alone."
 
 # flag -> environment variable
 declare -A ZK_FLAGS=(
   [servers]=ZOO_SERVERS [data_dir]=ZOO_DATA_DIR [data_log_dir]=ZOO_DATA_LOG_DIR [conf_dir]=ZOO_CONF_DIR
-  [client_port]=ZOO_CLIENT_PORT [server_port]=ZOO_SERVER_PORT [election_port]=ZOO_ELECTION_PORT
+  [client_port]=ZOO_CLIENT_PORT [secure_client_port]=ZOO_SECURE_CLIENT_PORT [tls_client_auth]=ZOO_TLS_CLIENT_AUTH
+  [server_port]=ZOO_SERVER_PORT [election_port]=ZOO_ELECTION_PORT
   [metrics_port]=ZOO_METRICS_PORT [tick_time]=ZOO_TICK_TIME [init_limit]=ZOO_INIT_LIMIT [sync_limit]=ZOO_SYNC_LIMIT
   [heap]=ZOO_HEAP [max_client_cnxns]=ZOO_MAX_CLIENT_CNXNS [snap_retain_count]=ZOO_SNAP_RETAIN_COUNT
   [purge_interval]=ZOO_PURGE_INTERVAL [max_session_timeout]=ZOO_MAX_SESSION_TIMEOUT
@@ -78,6 +81,8 @@ zk_defaults() {
   : "${ZOO_DATA_LOG_DIR=}"
   : "${ZOO_CONF_DIR=$ZK_HOME/conf}"
   : "${ZOO_CLIENT_PORT=2181}"
+  : "${ZOO_SECURE_CLIENT_PORT=2281}" # TLS, when the TLS files are mounted (image/tls.sh)
+  : "${ZOO_TLS_CLIENT_AUTH=need}"    # need: a client without a certificate from the CA is refused at the handshake
   : "${ZOO_SERVER_PORT=2888}"
   : "${ZOO_ELECTION_PORT=3888}"
   : "${ZOO_METRICS_PORT=7000}"
@@ -96,7 +101,7 @@ zk_defaults() {
 
 # Settings whose empty value is an error (unset, each has a default); ZOO_HEAP unset means "derived from the limit".
 ZK_NOT_EMPTY=(
-  ZOO_SERVERS ZOO_DATA_DIR ZOO_CONF_DIR ZOO_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT
+  ZOO_SERVERS ZOO_DATA_DIR ZOO_CONF_DIR ZOO_CLIENT_PORT ZOO_SECURE_CLIENT_PORT ZOO_TLS_CLIENT_AUTH ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT
   ZOO_TICK_TIME ZOO_INIT_LIMIT ZOO_SYNC_LIMIT ZOO_HEAP ZOO_MAX_CLIENT_CNXNS ZOO_SNAP_RETAIN_COUNT ZOO_PURGE_INTERVAL
   ZOO_MAX_SESSION_TIMEOUT ZOO_MIN_SESSION_TIMEOUT ZOO_LOG_LEVEL ZOO_4LW_COMMANDS_WHITELIST
   ZOO_HEADLESS_SERVICE POD_NAMESPACE ZOO_CLUSTER_DOMAIN
@@ -133,7 +138,7 @@ zk_validate() {
       errors+=("$(zk_setting "$var") is empty; leave it unset for the default, or give a value")
     fi
   done
-  for var in ZOO_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT; do
+  for var in ZOO_CLIENT_PORT ZOO_SECURE_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT; do
     [[ -n ${!var} ]] || continue
     if ! [[ ${!var} =~ ^[0-9]+$ ]] || ((10#${!var} < 1 || 10#${!var} > 65535)); then
       errors+=("$(zk_setting "$var")='${!var}' is not a port number (1-65535)")
@@ -149,6 +154,8 @@ zk_validate() {
   if [[ -n $ZOO_SNAP_RETAIN_COUNT ]] && { ! [[ $ZOO_SNAP_RETAIN_COUNT =~ ^[0-9]{1,9}$ ]] || ((10#$ZOO_SNAP_RETAIN_COUNT < 3)); }; then
     errors+=("$(zk_setting ZOO_SNAP_RETAIN_COUNT)='$ZOO_SNAP_RETAIN_COUNT' must be an integer >= 3 (ZooKeeper's minimum)")
   fi
+  [[ -z $ZOO_TLS_CLIENT_AUTH || $ZOO_TLS_CLIENT_AUTH =~ ^(need|want|none)$ ]] ||
+    errors+=("$(zk_setting ZOO_TLS_CLIENT_AUTH)='$ZOO_TLS_CLIENT_AUTH' is not one of need want none")
   [[ -z $ZOO_LOG_LEVEL || $ZOO_LOG_LEVEL =~ ^(TRACE|DEBUG|INFO|WARN|ERROR|OFF)$ ]] ||
     errors+=("$(zk_setting ZOO_LOG_LEVEL)='$ZOO_LOG_LEVEL' is not one of TRACE DEBUG INFO WARN ERROR OFF")
   [[ -z $ZOO_DATA_DIR || $ZOO_DATA_DIR == /* ]] || errors+=("$(zk_setting ZOO_DATA_DIR)='$ZOO_DATA_DIR' is not an absolute path")
@@ -195,11 +202,11 @@ zk_check_whitelist() {
 zk_check_ports() {
   local -A seen=()
   local var
-  for var in ZOO_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT; do
+  for var in ZOO_CLIENT_PORT ZOO_SECURE_CLIENT_PORT ZOO_SERVER_PORT ZOO_ELECTION_PORT ZOO_METRICS_PORT; do
     [[ ${!var} =~ ^[0-9]+$ ]] || continue
     if [[ -n ${seen[$((10#${!var}))]:-} ]]; then
-      echo "$(zk_setting "$var")=${!var} is also $(zk_setting "${seen[$((10#${!var}))]}"); the client, quorum," \
-        "election and metrics ports must all differ"
+      echo "$(zk_setting "$var")=${!var} is also $(zk_setting "${seen[$((10#${!var}))]}"); the client, secure" \
+        "client, quorum, election and metrics ports must all differ"
     else
       seen[$((10#${!var}))]=$var
     fi
@@ -372,6 +379,11 @@ zk_write_config() {
     echo "autopurge.snapRetainCount=$ZOO_SNAP_RETAIN_COUNT"
     echo "autopurge.purgeInterval=$ZOO_PURGE_INTERVAL"
     echo "4lw.commands.whitelist=$ZOO_4LW_COMMANDS_WHITELIST"
+    if [[ -n $ZK_TLS ]]; then
+      zk_tls_config
+      # standalone: the plaintext port on loopback only (with a dynamic membership the member's server line says so)
+      [[ -n $dynamic ]] || echo "clientPortAddress=127.0.0.1"
+    fi
     echo "admin.enableServer=false"
     echo "quorumListenOnAllIPs=true"
     echo "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
@@ -427,6 +439,25 @@ zk_write_myid() {
   echo "$myid" >"$dir/myid"
 }
 
+# zk_setup_tls NAME: with the TLS files mounted, check them for the member called NAME (one line each and exit 2 when
+# they cannot serve it) and install them for ZooKeeper; sets ZK_TLS. Without them, nothing.
+ZK_TLS=""
+zk_setup_tls() {
+  local problems line
+  zk_tls_enabled || return 0
+  problems=$(zk_tls_problems "$1")
+  if [[ -n $problems ]]; then
+    while IFS= read -r line; do
+      echo "error: $line" >&2
+    done <<<"$problems"
+    exit 2
+  fi
+  zk_tls_install
+  ZK_TLS=1
+  echo "start.sh: TLS on: clients on port $ZOO_SECURE_CLIENT_PORT (client certificates: $ZOO_TLS_CLIENT_AUTH), the" \
+    "quorum and elections over TLS, plaintext port $ZOO_CLIENT_PORT on 127.0.0.1 only" >&2
+}
+
 main() {
   umask 0002 # group 0 keeps write access when the next start runs under another (arbitrary) uid
   # bash as PID 1 ignores SIGTERM unless it traps it: without this a delete during the wait for a leader would take
@@ -455,6 +486,7 @@ main() {
     domain=${ZOO_CLUSTER_DOMAIN:-$(zk_fqdn_part "$fqdn" 5)}
     ZK_PEER_DOMAIN="${headless:-$ZK_STS-headless}.${namespace:-default}.svc.${domain:-cluster.local}"
     zk_write_myid "$ZOO_DATA_DIR" "$myid"
+    zk_setup_tls "$(zk_member_host "$ZK_ORDINAL")"
     ZK_ADMIN_PASSWORD=$(zk_admin_password)
     ZK_SUPER_DIGEST=$(zk_super_digest "$ZK_ADMIN_PASSWORD")
     if [[ -z $mounted ]]; then
@@ -466,6 +498,7 @@ main() {
     fi
   else
     zk_write_myid "$ZOO_DATA_DIR" 1
+    zk_setup_tls "$fqdn"
     [[ -n $mounted ]] || zk_write_config "$config" 0 ""
   fi
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.certs import make_ca, make_member_cert
 
 IMAGE = Path(__file__).resolve().parents[2] / "image"
 START = IMAGE / "start.sh"
@@ -18,7 +21,8 @@ ZOO_VARS = [
     "ZOO_ELECTION_PORT", "ZOO_METRICS_PORT", "ZOO_TICK_TIME", "ZOO_INIT_LIMIT", "ZOO_SYNC_LIMIT", "ZOO_HEAP",
     "ZOO_MAX_CLIENT_CNXNS", "ZOO_SNAP_RETAIN_COUNT", "ZOO_PURGE_INTERVAL", "ZOO_MAX_SESSION_TIMEOUT",
     "ZOO_MIN_SESSION_TIMEOUT", "ZOO_LOG_LEVEL", "ZOO_4LW_COMMANDS_WHITELIST", "ZOO_HEADLESS_SERVICE",
-    "ZOO_CLUSTER_DOMAIN", "POD_NAMESPACE", "ZOO_JVM_FLAGS",
+    "ZOO_CLUSTER_DOMAIN", "POD_NAMESPACE", "ZOO_JVM_FLAGS", "ZOO_SECURE_CLIENT_PORT", "ZOO_TLS_CLIENT_AUTH",
+    "ZOO_TLS_DIR",
 ]  # fmt: skip
 
 
@@ -339,7 +343,7 @@ def pod(tmp_path):
             PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_FQDN=fqdn, ZK_CGROUP_ROOT=str(tmp_path / "no-cgroup"),
             ZOO_DATA_DIR=str(tmp_path / "data"), ZOO_CONF_DIR=str(tmp_path / "conf"),
             ZOO_ADMIN_PASSWORD_FILE=str(tmp_path / "admin" / "password"), ZOO_REPLICAS_FILE=str(tmp_path / "replicas"),
-            ZOO_STATE_DIR=str(tmp_path / "state"), **env,
+            ZOO_STATE_DIR=str(tmp_path / "state"), ZOO_TLS_DIR=str(tmp_path / "tls"), **env,
         )  # fmt: skip
         # A strict umask, as a container runtime may give: start.sh must set its own.
         return subprocess.run(["bash", "-c", 'umask 0077 && exec bash "$0" "$@"', START, *flags],
@@ -867,3 +871,122 @@ def test_a_stopping_member_makes_no_more_changes_and_its_next_start_clears_the_m
     assert "the pod stops (leave.sh ran): no more changes from member 3" in result.stderr
     start(ZOO_HEAP="256m")
     assert not (state / "stopping").exists()
+
+
+# -- TLS (image/tls.sh) ----------------------------------------------------------------------------------------------
+
+MEMBER_NAME = "zk-zookeeper-2.zk-hl.team-a.svc.corp.local"  # the pod fixture's FQDN
+WILDCARD = "*.zk-hl.team-a.svc.corp.local"
+
+
+@pytest.fixture
+def tls(tmp_path):
+    """A CA and a certificate for every member of the pod fixture's ensemble, mounted where start.sh looks."""
+    ca = make_ca(tmp_path / "ca")
+    return make_member_cert(tmp_path / "tls", ca, [WILDCARD, "zk-zookeeper-client.team-a.svc"]), ca
+
+
+def tls_problems(tls_dir: Path, name: str = MEMBER_NAME) -> list[str]:
+    env = clean_env(ZOO_TLS_DIR=str(tls_dir))
+    result = bash('zk_tls_problems "$1"', name, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_a_certificate_for_the_members_names_signed_by_the_ca_passes(tls):
+    assert tls_problems(tls[0]) == []
+
+
+def test_each_unusable_tls_file_is_one_line_naming_it(tls, tmp_path):
+    tls_dir, ca = tls
+    other_ca = make_ca(tmp_path / "other-ca", "another CA")
+    cases = {
+        "missing": (lambda d: (d / "tls.key").unlink(), "tls.key missing or unreadable: TLS needs tls.crt, tls.key"),
+        "foreign key": (lambda d: make_member_cert(tmp_path / "spare", ca, [WILDCARD]) and (d / "tls.key").write_bytes(
+            (tmp_path / "spare" / "tls.key").read_bytes()), "tls.key is not the key of"),
+        "expired": (lambda d: make_member_cert(d, ca, [WILDCARD], days=-1), "tls.crt expired on"),
+        "other CA": (lambda d: make_member_cert(d, other_ca, [WILDCARD]) and (d / "ca.crt").write_bytes(
+            (ca / "ca.crt").read_bytes()), "tls.crt is not signed by the CA in"),
+        "other names": (lambda d: make_member_cert(d, ca, ["*.elsewhere.svc"]),
+                        f"does not cover this member's name {MEMBER_NAME} (its names: DNS:*.elsewhere.svc)"),
+    }
+    for case, (spoil, says) in cases.items():
+        directory = tmp_path / case.replace(" ", "-")
+        shutil.copytree(tls_dir, directory)
+        spoil(directory)
+        problems = tls_problems(directory)
+        assert len(problems) == 1 and says in problems[0] and str(directory) in problems[0], (case, problems)
+
+
+def test_with_tls_files_start_writes_tls_for_clients_and_quorum_and_plaintext_on_loopback(pod, tls):
+    start, tmp_path = pod
+    result = start(ZOO_HEAP="256m")
+    assert result.returncode == 0, result.stderr
+    cfg = zoo_cfg(tmp_path)
+    store = tmp_path / "state" / "tls"
+    assert cfg["secureClientPort"] == "2281" and cfg["sslQuorum"] == "true"
+    assert cfg["serverCnxnFactory"] == "org.apache.zookeeper.server.NettyServerCnxnFactory"
+    assert cfg["ssl.clientAuth"] == "need" and cfg["ssl.quorum.hostnameVerification"] == "true"
+    assert cfg["client.certReload"] == "true" and cfg["sslQuorumReloadCertFiles"] == "true"
+    for prefix in ("ssl", "ssl.quorum"):
+        assert cfg[f"{prefix}.keyStore.location"] == str(store / "keystore.pem")
+        assert cfg[f"{prefix}.keyStore.type"] == cfg[f"{prefix}.trustStore.type"] == "PEM"
+        assert cfg[f"{prefix}.enabledProtocols"] == "TLSv1.3,TLSv1.2"
+    keystore = (store / "keystore.pem").read_text()
+    # ZooKeeper's PEM reader takes PKCS#8 only: cert-manager's PKCS#1 RSA key is converted
+    assert keystore.startswith("-----BEGIN PRIVATE KEY-----") and "BEGIN RSA PRIVATE KEY" not in keystore
+    assert "BEGIN CERTIFICATE" in keystore and oct((store / "keystore.pem").stat().st_mode & 0o777) == "0o600"
+    assert (store / "truststore.pem").read_bytes() == (tls[0] / "ca.crt").read_bytes()
+    dynamic = (tmp_path / "data" / cfg["dynamicConfigFile"].rsplit("/", 1)[1]).read_text()
+    assert dynamic.splitlines()[0].endswith(";127.0.0.1:2181")  # the plaintext port stays inside the pod
+    assert "TLS on: clients on port 2281" in result.stderr
+
+
+def test_unusable_tls_files_stop_the_start_before_java_with_one_line_each(pod, tls):
+    start, tmp_path = pod
+    (tls[0] / "tls.key").unlink()
+    result = start(ZOO_HEAP="256m")
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
+        f"error: {tls[0] / 'tls.key'} missing or unreadable: TLS needs tls.crt, tls.key and ca.crt in {tls[0]} (a "
+        "kubernetes.io/tls Secret with ca.crt, as cert-manager writes it)"]
+    assert not (tmp_path / "java-args").exists()
+
+
+def test_a_renewed_certificate_is_installed_and_a_bad_one_refused_keeping_the_old(pod, tls):
+    start, tmp_path = pod
+    assert start(ZOO_HEAP="256m").returncode == 0
+    store = tmp_path / "state" / "tls"
+    env = clean_env(ZOO_TLS_DIR=str(tls[0]), ZOO_STATE_DIR=str(tmp_path / "state"))
+    refresh = f'zk_tls_refresh "{MEMBER_NAME}"'
+    assert bash(refresh, env=env).stdout == ""  # nothing changed
+    first = (store / "keystore.pem").read_text()
+    make_member_cert(tls[0], tls[1], [WILDCARD])  # the renewal: a new key and certificate
+    said = bash(refresh, env=env).stdout
+    assert "changed: installed for ZooKeeper to reload" in said
+    renewed = (store / "keystore.pem").read_text()
+    assert renewed != first and (tls[0] / "tls.crt").read_text() in renewed
+    make_member_cert(tls[0], tls[1], ["*.elsewhere.svc"])
+    said = bash(refresh, env=env).stdout
+    assert "changed but are refused, the ones in use stay" in said and "does not cover" in said
+    assert (store / "keystore.pem").read_text() == renewed
+
+
+def test_with_tls_the_members_ask_each_other_over_tls():
+    env = clean_env(ZOO_SECURE_CLIENT_PORT="2281", ZOO_CLIENT_PORT="2181", ZK_PEER_4LW_TIMEOUT="2")
+    result = bash('ZK_TLS=1; zk_tls_word() { echo "tls $1 $2 $ZOO_SECURE_CLIENT_PORT"; }; zk_peer_word peer-1 srvr',
+                  env=env)
+    assert result.stdout.strip() == "tls peer-1 srvr 2281"
+    result = bash('zk_4lw_at() { echo "plain $1 $2 $3"; }; zk_peer_word peer-1 srvr', env=clean_env(
+        ZOO_CLIENT_PORT="2181", ZK_PEER_4LW_TIMEOUT="2"))
+    assert result.stdout.strip() == "plain peer-1 2181 srvr"
+
+
+@pytest.mark.parametrize(("setting", "value", "says"), [
+    ("ZOO_TLS_CLIENT_AUTH", "required", "is not one of need want none"),
+    ("ZOO_SECURE_CLIENT_PORT", "2181", "is also --client_port/ZOO_CLIENT_PORT"),
+])
+def test_bad_tls_settings_are_refused_with_one_line(pod, setting, value, says):
+    start, _ = pod
+    result = start(ZOO_HEAP="256m", **{setting: value})
+    assert result.returncode == 2 and says in result.stderr

@@ -29,8 +29,8 @@ LOCK_FILE = IMAGE_DIR / "jars.sha256"
 CONTEXT_DIR = REPO_ROOT / "build" / "image-context"
 VERSION = versions.image_version()  # image/VERSION
 TAG = f"{versions.IMAGE_NAME}:{VERSION}"
-CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "start.sh", PROBE_SCRIPT, METRICS_SCRIPT, LEAVE_SCRIPT,
-                 "zkCli.sh"]
+CONTEXT_FILES = ["Dockerfile", "zk-common.sh", "ensemble.sh", "tls.sh", "start.sh", PROBE_SCRIPT, METRICS_SCRIPT,
+                 LEAVE_SCRIPT, "zkCli.sh"]
 CONTEXT_FILES += ["cds-train.sh", "logback.xml", "logback-cli.xml", "LoopbackProbeFilter.java",
                   "EnsembleReconfig.java", "MemberLeave.java"]
 
