@@ -8,6 +8,7 @@ ENSEMBLE_DIR = "/etc/zookeeper/ensemble"  # the ensemble ConfigMap: the member c
 ENSEMBLE_KEY = "replicas"  # its key, the file the members read: ENSEMBLE_DIR/replicas
 ADMIN_DIR = "/etc/zookeeper/admin"  # the admin Secret: the super user the members reconfigure the ensemble as
 ADMIN_KEY = "password"  # its key, the file: ADMIN_DIR/password
+TLS_DIR = "/etc/zookeeper/tls"  # the TLS Secret (tls.crt, tls.key, ca.crt): when mounted, TLS for clients and quorum
 DATA_VOLUME_DIR = "/var/lib/zookeeper"  # the data volume (the StatefulSet's volumeClaimTemplate)
 DATA_DIR = f"{DATA_VOLUME_DIR}/data"  # start.sh's default ZOO_DATA_DIR, on that volume
 ZK_HOME = "/opt/zookeeper"  # the image's ZooKeeper installation (bin/zk-common.sh, conf/)
@@ -15,6 +16,7 @@ CONF_DIR = f"{ZK_HOME}/conf"  # start.sh's ZOO_CONF_DIR: a scratch directory (an
 
 # start.sh's default ports (ZOO_CLIENT_PORT, ZOO_SERVER_PORT, ZOO_ELECTION_PORT, ZOO_METRICS_PORT).
 CLIENT_PORT = 2181
+SECURE_CLIENT_PORT = 2281  # TLS, when the TLS Secret is mounted (ZOO_SECURE_CLIENT_PORT)
 SERVER_PORT = 2888  # quorum
 ELECTION_PORT = 3888  # leader election
 METRICS_PORT = 7000  # Prometheus /metrics

@@ -42,6 +42,7 @@ from tools.base.contract import (
     LEAVE_SCRIPT,
     METRICS_PORT,
     PROBE_SCRIPT,
+    TLS_DIR,
     ZK_HOME,
 )
 from tools.base.errors import UserError
@@ -93,7 +94,7 @@ class Ensemble:
     def __init__(self, engine: Engine, image: str = TAG, *, template: PodTemplate | None = None,
                  size: int | None = None, prefix: str | None = None, env: dict[str, str | None] | None = None,
                  user: str | None = None, read_only: bool = False, memory: str | None = None,
-                 max_members: int | None = None):
+                 max_members: int | None = None, tls: Path | None = None):
         if template is not None and (env or user or read_only):
             raise ValueError("image, env, user and read_only set up the image's defaults; change a template instead")
         self.engine = engine
@@ -102,6 +103,7 @@ class Ensemble:
         self.max_members = max(max_members or 0, self.size)
         self.prefix = prefix or f"kzk-{os.getpid()}"
         self.memory = memory
+        self.tls = tls  # a directory of tls.crt, tls.key and ca.crt, mounted read-only at TLS_DIR in every member
         self.password = secrets.token_urlsafe(24)
         self.subnet = ""  # 10.89.N.0/24 once create() made the network
         self.settings: Path | None = None  # <dir>/ensemble/replicas and <dir>/admin/password, mounted read-only
@@ -197,10 +199,11 @@ class Ensemble:
 
     # -- members ------------------------------------------------------------------------------------------------
 
-    def run_member(self, member: int, *, cut_off: bool = False) -> None:
+    def run_member(self, member: int, *, cut_off: bool = False, tls: Path | None = None) -> None:
         """Create the member's container from the template, on its volume (made on its first run). cut_off: the
         other members' names lead nowhere from inside it (a partition, or DNS not yet resolving them): 127.0.0.2,
-        where nothing listens, so every connection to a peer is refused at once."""
+        where nothing listens, so every connection to a peer is refused at once. tls: this member's TLS directory
+        instead of the ensemble's."""
         if self.settings is None:
             raise UserError("the ensemble has no settings yet: create() first")
         template = self.template
@@ -216,7 +219,8 @@ class Ensemble:
             add_hosts={template.fqdn(other): "127.0.0.2" if cut_off and other != member else address
                        for other, address in self.addresses().items()},
             volumes=[f"{self.data_volumes[member]}:{template.data_mount}",
-                     f"{self.settings / 'ensemble'}:{ENSEMBLE_DIR}:ro", f"{self.settings / 'admin'}:{ADMIN_DIR}:ro"],
+                     f"{self.settings / 'ensemble'}:{ENSEMBLE_DIR}:ro", f"{self.settings / 'admin'}:{ADMIN_DIR}:ro",
+                     *([f"{tls or self.tls}:{TLS_DIR}:ro"] if tls or self.tls else [])],
             tmpfs=template.scratch_mounts,
             user=template.user,
             read_only=template.read_only,
