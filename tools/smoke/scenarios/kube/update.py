@@ -69,8 +69,9 @@ def rolling_update(s: KubeContext) -> str:
 
 def reapply_or_rollback(s: KubeContext) -> str:
     if s.kube.via == "helm":
-        result = s.kube.helm.rollback(RELEASE, 1, timeout=s.kube.rollout_timeout, check=False)
-        words = "helm rollback to revision 1"
+        # 0: the revision before the update (revision 1 may be gone: helm keeps 10, and the scaling steps upgrade)
+        result = s.kube.helm.rollback(RELEASE, 0, timeout=s.kube.rollout_timeout, check=False)
+        words = "helm rollback to the revision before the update"
     else:
         result, words = s.kube.apply(check=False), "a second kubectl apply -k of the same overlay"
     if result.code != 0:
