@@ -97,8 +97,8 @@ public final class MemberLeave {
         List<Integer> voters = voters(membership);
         long version = version(membership);
         if (!voters.contains(myid)) {
-          System.out.println("member " + myid + " is not a voter of membership " + Long.toHexString(version)
-              + " (replicas=" + count.replicas() + ", " + count.source() + "): nothing to leave");
+          System.out.println("member " + myid + " is not a voter of "
+              + (version < 0 ? "a dynamic membership" : "membership " + Long.toHexString(version)) + " (replicas=" + count.replicas() + ", " + count.source() + "): nothing to leave");
           return EnsembleReconfig.COMMITTED;
         }
         if (voters.size() == 1) {
