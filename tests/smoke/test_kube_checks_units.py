@@ -22,8 +22,8 @@ ZOOKEEPER = ["ruok", "roles", "followers-synced", "write", "read-every-member", 
              "stop-one-member", "write-one-down", "stop-second-member", "write-refused-without-quorum",
              "quorum-lost-probes", "restart-both", "refused-write-absent", "remove-ensemble",
              "recreate-on-same-volumes", "data-survives-recreate"]
-KUBERNETES_AFTER = ["pdb-eviction", "scale-refused", "scale-out-and-back", "rolling-update", "reapply-or-rollback",
-                    "delete-keeps-pvcs", "reapply-keeps-data"]
+KUBERNETES_AFTER = ["pdb-eviction", "scale-refused", "scale-out-and-back", "scale-down-under-load", "rolling-update",
+                    "reapply-or-rollback", "delete-keeps-pvcs", "reapply-keeps-data"]
 
 
 def scenario(via: str, nodes: str | None = "kwok", not_run: str = "") -> KubeScenario:
