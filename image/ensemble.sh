@@ -18,7 +18,8 @@
 #     non-voting follower, syncs and serves, and its own vote never counts towards a quorum.
 # Then zk_ensemble_loop runs beside the JVM (see image/README.md, "Membership"): a member that is not a voter and
 # whose ordinal is below the desired count adds itself; the leader removes voters at or above the desired count
-# whose member no longer answers. The desired count is /etc/zookeeper/ensemble/replicas (a ConfigMap); the
+# whose member no longer answers (the fallback: a member a scale-down removes leaves first, in its pod's pre-stop
+# hook, image/leave.sh). The desired count is /etc/zookeeper/ensemble/replicas (a ConfigMap); the
 # authority is the super user's password in /etc/zookeeper/admin/password (a Secret), never skipACL. Joining is
 # one member at a time, so it is never refused for the size of the step; a removal is.
 #
