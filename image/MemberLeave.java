@@ -41,7 +41,9 @@ import org.apache.zookeeper.data.Stat;
  * line on stdout says what happened.
  */
 public final class MemberLeave {
-  static final Path ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
+  // the pod's projected token and the cluster's CA (another directory only for the tool's own tests)
+  static final Path ACCOUNT = Path.of(System.getProperty("kubezookeeper.serviceAccountDir",
+      "/var/run/secrets/kubernetes.io/serviceaccount"));
   // the `replicas` key of the ConfigMap's data (an escaped copy in an annotation does not match: its quotes are \")
   static final Pattern DATA_REPLICAS =
       Pattern.compile("\"data\"\\s*:\\s*\\{[^}]*\"replicas\"\\s*:\\s*\"\\s*(\\d+)\\s*\"");
