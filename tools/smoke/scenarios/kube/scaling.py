@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from tools.base.contract import ENSEMBLE_KEY
+from tools.base.run import Result
 from tools.cli import zookeeper
 from tools.cli.kubectl import TIMEOUT as KUBECTL_TIMEOUT
 from tools.smoke.scenario import NotRun, StepFailed
@@ -47,12 +48,7 @@ def scale_refused(s: KubeContext) -> str:
     refusals = []
     for wanted, why in ((4, "an even count"), (7, "3 -> 7: 4 members, 7 can lose 3"),
                         (1, "3 -> 1: 2 members, 3 can lose 1")):
-        if s.kube.via == "helm":
-            result = s.kube.apply(set_values=[f"replicas={wanted}"], check=False)
-            words = f"helm upgrade --set replicas={wanted}"
-        else:
-            result = kubectl.apply(manifests=scale_manifests(s, wanted), check=False, timeout=KUBECTL_TIMEOUT)
-            words = f"kubectl apply with replicas {wanted}"
+        result, words = send_count(s, wanted)
         if result.code == 0:
             raise StepFailed(f"{words} ({why}) was accepted")
         refusals.append(f"{words} ({why}) refused: {refusal_line(result.stderr)}")
@@ -363,14 +359,19 @@ def scale_down_under_load(s: KubeContext) -> str:
             f"gap {gap_two_steps:.2f} s; {written}")
 
 
-def set_count(s: KubeContext, members: int) -> None:
+def send_count(s: KubeContext, members: int) -> tuple[Result, str]:
     """The one setting, sent without waiting: `helm upgrade --set replicas=N`, or the overlay rendered with N
-    (StatefulSet and ensemble ConfigMap) applied by kubectl."""
+    (StatefulSet and ensemble ConfigMap) applied by kubectl, as `helm template | kubectl apply` and GitOps tools do.
+    Returns the result (never raises for a refusal) and the words that name it."""
     if s.kube.via == "helm":
-        result, words = s.kube.apply(set_values=[f"replicas={members}"], check=False), f"helm --set replicas={members}"
-    else:
-        result = s.kube.kubectl.apply(manifests=scale_manifests(s, members), check=False, timeout=KUBECTL_TIMEOUT)
-        words = f"kubectl apply of the overlay with replicas {members}"
+        return s.kube.apply(set_values=[f"replicas={members}"], check=False), f"helm upgrade --set replicas={members}"
+    result = s.kube.kubectl.apply(manifests=scale_manifests(s, members), check=False, timeout=KUBECTL_TIMEOUT)
+    return result, f"kubectl apply with replicas {members}"
+
+
+def set_count(s: KubeContext, members: int) -> None:
+    """send_count, which must be taken."""
+    result, words = send_count(s, members)
     if result.code != 0:
         raise StepFailed(f"{words} failed: {refusal_line(result.stderr)}")
 
