@@ -10,9 +10,9 @@ set -Euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=zk-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/zk-common.sh"
+# shellcheck source-path=SCRIPTDIR source=ensemble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ensemble.sh" # the admin password and count files, zk_admin_password
 
-: "${ZOO_ADMIN_PASSWORD_FILE:=/etc/zookeeper/admin/password}"
-: "${ZOO_REPLICAS_FILE:=/etc/zookeeper/ensemble/replicas}"
 : "${ZOO_CLIENT_PORT:=2181}"
 : "${ZOO_LEAVE_SECONDS:=20}" # within the pod's 30 s grace period, which also covers the JVM's own stop
 
@@ -35,7 +35,7 @@ main() {
     zk_leave_say "$ZOO_ADMIN_PASSWORD_FILE is missing: stopping without a change (the leader removes a gone member)"
     return 0
   fi
-  line=$(tr -d '[:space:]' <"$ZOO_ADMIN_PASSWORD_FILE" |
+  line=$(zk_admin_password |
     zk_admin_tool $((ZOO_LEAVE_SECONDS + 5)) MemberLeave "127.0.0.1:$ZOO_CLIENT_PORT" $((ordinal + 1)) \
       "$statefulset" "${POD_NAMESPACE:-default}" "$ZOO_REPLICAS_FILE" "$ZOO_LEAVE_SECONDS" 2>&1) || code=$?
   ((code != 124)) || line="no answer within $((ZOO_LEAVE_SECONDS + 5)) s; the leader removes a gone member"
